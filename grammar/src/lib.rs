@@ -1,0 +1,13 @@
+//! propc-syntax: the front end of propc.
+//!
+//! Takes: `.prop` source text.
+//! Gives: tokens ([`lexer`]), a syntax tree ([`ast`]) with spans, and renderer-free
+//! [`Diagnostic`]s for every problem found, several per file (the parser recovers).
+//! Invariant: [`parse`] never panics and always returns a tree.
+
+pub mod ast;
+pub mod diagnostic;
+pub mod span;
+
+pub use diagnostic::{Diagnostic, Label, Severity, render};
+pub use span::{FileId, SourceMap, Span};

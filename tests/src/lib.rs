@@ -1,0 +1,1 @@
+//! propc-tests: the integration test harness (tests live in `tests/tests/`).
