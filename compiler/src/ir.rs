@@ -251,7 +251,6 @@ pub fn fmt_num(x: f64) -> String {
 
 struct ExprDisplay<'a> {
     e: &'a LinExpr,
-    p: &'a Problem,
 }
 
 impl fmt::Display for ExprDisplay<'_> {
@@ -287,13 +286,13 @@ impl fmt::Display for ExprDisplay<'_> {
     }
 }
 
-fn fmt_atom(a: &LinAtom, p: &Problem) -> String {
+fn fmt_atom(a: &LinAtom) -> String {
     let rel = match a.rel {
         Rel::Le => "<=",
         Rel::Lt => "<",
         Rel::Eq => "==",
     };
-    format!("{} {rel} 0", ExprDisplay { e: &a.expr, p })
+    format!("{} {rel} 0", ExprDisplay { e: &a.expr })
 }
 
 impl fmt::Display for Program {
@@ -324,24 +323,24 @@ impl Problem {
         }
         for q in &self.inputs {
             let coords: Vec<String> =
-                q.coords.iter().map(|c| ExprDisplay { e: c, p: self }.to_string()).collect();
+                q.coords.iter().map(|c| ExprDisplay { e: c }.to_string()).collect();
             s.push_str(&format!("  input {} : {:?} = [{}]\n", q.name, q.shape, coords.join(", ")));
         }
         for (k, a) in self.applications.iter().enumerate() {
             let name = networks.get(a.network).map(|n| n.name.as_str()).unwrap_or("?");
             let coords: Vec<String> =
-                a.input.iter().map(|c| ExprDisplay { e: c, p: self }.to_string()).collect();
+                a.input.iter().map(|c| ExprDisplay { e: c }.to_string()).collect();
             s.push_str(&format!("  a{k} = {name}([{}]) : {} outputs\n", coords.join(", "), a.outputs));
         }
         s.push_str(&format!("  premise ({}):\n", self.premise.len()));
         for a in &self.premise {
-            s.push_str(&format!("    {}\n", fmt_atom(a, self)));
+            s.push_str(&format!("    {}\n", fmt_atom(a)));
         }
         match &self.goal {
             Goal::Violation(goals) => {
                 s.push_str(&format!("  violated if any of ({}):\n", goals.len()));
                 for (i, g) in goals.iter().enumerate() {
-                    let atoms: Vec<String> = g.iter().map(|a| fmt_atom(a, self)).collect();
+                    let atoms: Vec<String> = g.iter().map(|a| fmt_atom(a)).collect();
                     if atoms.is_empty() {
                         s.push_str(&format!("    g{i}: true\n"));
                     } else {
@@ -356,11 +355,11 @@ impl Problem {
                 };
                 s.push_str(&format!("  {word} ({}):\n", objectives.len()));
                 for o in objectives {
-                    s.push_str(&format!("    {}\n", ExprDisplay { e: o, p: self }))
+                    s.push_str(&format!("    {}\n", ExprDisplay { e: o }))
                 }
                 s.push_str(&format!("  over any of ({}):\n", regions.len()));
                 for (i, g) in regions.iter().enumerate() {
-                    let atoms: Vec<String> = g.iter().map(|a| fmt_atom(a, self)).collect();
+                    let atoms: Vec<String> = g.iter().map(|a| fmt_atom(a)).collect();
                     if atoms.is_empty() {
                         s.push_str(&format!("    r{i}: true\n"));
                     } else {

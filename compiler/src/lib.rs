@@ -5,4 +5,13 @@
 //! Gives: diagnostics, and an [`ir::Program`] per spec.
 //! Invariant: the runtime reads only [`ir`]; nothing else of this crate is its contract.
 
+pub mod bindings;
+pub mod elab;
+pub mod formula;
 pub mod ir;
+pub mod normalize;
+pub mod rewrite;
+pub mod session;
+
+pub use bindings::{Bindings, DatasetRows, NetworkShape};
+pub use session::{Compiled, Mode, STDLIB, Session};

@@ -27,17 +27,51 @@ pub enum Item {
     /// `import std.relations` (path of identifiers) or `import "defs.prop"`.
     Import { target: ImportTarget, span: Span },
     /// `network f : Real[7] -> Real[1]`
-    Network { doc: Doc, name: Ident, input: TypeExpr, output: TypeExpr, span: Span },
+    Network {
+        doc: Doc,
+        name: Ident,
+        input: TypeExpr,
+        output: TypeExpr,
+        span: Span,
+    },
     /// `param eps : Real = 0.01` (the default is optional)
-    Param { doc: Doc, name: Ident, ty: TypeExpr, default: Option<Expr>, span: Span },
+    Param {
+        doc: Doc,
+        name: Ident,
+        ty: TypeExpr,
+        default: Option<Expr>,
+        span: Span,
+    },
     /// `dataset test : (Real[784], Class[10])`
-    Dataset { doc: Doc, name: Ident, fields: Vec<TypeExpr>, span: Span },
+    Dataset {
+        doc: Doc,
+        name: Ident,
+        fields: Vec<TypeExpr>,
+        span: Span,
+    },
     /// `let X = box(lo = zeros(7), hi = ones(7))`
-    Let { doc: Doc, name: Ident, value: Expr, span: Span },
+    Let {
+        doc: Doc,
+        name: Ident,
+        value: Expr,
+        span: Span,
+    },
     /// `def name(a: T, ...) : T = expr` (the result type is optional)
-    Def { doc: Doc, name: Ident, params: Vec<Param>, ret: Option<TypeExpr>, body: Expr, span: Span },
+    Def {
+        doc: Doc,
+        name: Ident,
+        params: Vec<Param>,
+        ret: Option<TypeExpr>,
+        body: Expr,
+        span: Span,
+    },
     /// `property name = formula`
-    Property { doc: Doc, name: Ident, body: Expr, span: Span },
+    Property {
+        doc: Doc,
+        name: Ident,
+        body: Expr,
+        span: Span,
+    },
     /// `query name = maximize expr over x, y in D where formula`
     Query {
         doc: Doc,
@@ -236,21 +270,50 @@ pub enum ExprKind {
     Name(Ident),
     /// `f(x)`, `box(lo = a, hi = b)`, `abs(e)`; the callee is a name (a network, a
     /// `def`, or a builtin).
-    Call { callee: Ident, args: Vec<Arg> },
+    Call {
+        callee: Ident,
+        args: Vec<Arg>,
+    },
     /// `e[i]`, `e[2..5]`, `e[i, j]`
-    Index { base: Box<Expr>, indices: Vec<IndexArg> },
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Index {
+        base: Box<Expr>,
+        indices: Vec<IndexArg>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `a <= b < c`: `first`, then each operator with its right operand.
-    Compare { first: Box<Expr>, rest: Vec<(CmpOp, Span, Expr)> },
+    Compare {
+        first: Box<Expr>,
+        rest: Vec<(CmpOp, Span, Expr)>,
+    },
     /// `[a, b, c]`
     Vector(Vec<Expr>),
     /// `a..b` (only as a finite quantifier's domain)
-    Range { lo: Box<Expr>, hi: Box<Expr> },
+    Range {
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+    },
     /// `forall x, y in D where c. body`; a `Range` domain makes it finite.
-    Quant { quantifier: Quantifier, binders: Vec<Ident>, domain: Box<Expr>, condition: Option<Box<Expr>>, body: Box<Expr> },
+    Quant {
+        quantifier: Quantifier,
+        binders: Vec<Ident>,
+        domain: Box<Expr>,
+        condition: Option<Box<Expr>>,
+        body: Box<Expr>,
+    },
     /// `for (x0, c) in test. body`
-    ForData { pattern: Vec<Ident>, dataset: Ident, body: Box<Expr> },
+    ForData {
+        pattern: Vec<Ident>,
+        dataset: Ident,
+        body: Box<Expr>,
+    },
     /// A part that did not parse (already reported).
     Error,
 }

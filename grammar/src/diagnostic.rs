@@ -49,18 +49,29 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
     }
 
     /// The place of the problem.
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label { span, message: message.into(), primary: true });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: true,
+        });
         self
     }
 
     /// Context elsewhere (a declaration, an earlier use).
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label { span, message: message.into(), primary: false });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: false,
+        });
         self
     }
 
@@ -80,13 +91,17 @@ impl Diagnostic {
 
     /// The primary span, if any.
     pub fn primary_span(&self) -> Option<Span> {
-        self.labels.iter().find(|l| l.primary).or(self.labels.first()).map(|l| l.span)
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
+            .map(|l| l.span)
     }
 }
 
 /// Renders diagnostics with ariadne. `color = false` gives stable text for snapshots.
 pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
-    use ariadne::{Config, Label as ALabel, Report, ReportKind, Source};
+    use ariadne::{Config, Label as ALabel, Report, ReportKind};
 
     let mut out = Vec::new();
     for d in diagnostics {
@@ -96,7 +111,12 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> S
         };
         let Some(primary) = d.primary_span() else {
             // No place: a plain line.
-            let mut s = format!("{}[{}]: {}\n", if d.is_error() { "error" } else { "warning" }, d.code, d.message);
+            let mut s = format!(
+                "{}[{}]: {}\n",
+                if d.is_error() { "error" } else { "warning" },
+                d.code,
+                d.message
+            );
             for n in &d.notes {
                 s.push_str(&format!("  = note: {n}\n"));
             }
@@ -110,12 +130,22 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> S
         let mut report = Report::build(kind, (file_name.clone(), primary.range()))
             .with_code(d.code)
             .with_message(&d.message)
-            .with_config(Config::default().with_color(color).with_index_type(ariadne::IndexType::Byte));
+            .with_config(
+                Config::default()
+                    .with_color(color)
+                    .with_index_type(ariadne::IndexType::Byte),
+            );
         for (i, l) in d.labels.iter().enumerate() {
             let name = sources.name(l.span.file).to_string();
-            let mut label = ALabel::new((name, l.span.range())).with_message(&l.message).with_order(i as i32);
+            let mut label = ALabel::new((name, l.span.range()))
+                .with_message(&l.message)
+                .with_order(i as i32);
             if color {
-                label = label.with_color(if l.primary { ariadne::Color::Red } else { ariadne::Color::Blue });
+                label = label.with_color(if l.primary {
+                    ariadne::Color::Red
+                } else {
+                    ariadne::Color::Blue
+                });
             }
             report = report.with_label(label);
         }
@@ -126,7 +156,10 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> S
             report = report.with_help(h);
         }
         let cache = ariadne::sources(
-            sources.files().map(|(_, f)| (f.name.clone(), Source::from(f.text.clone()))).collect::<Vec<_>>(),
+            sources
+                .files()
+                .map(|(_, f)| (f.name.clone(), f.text.clone()))
+                .collect::<Vec<_>>(),
         );
         if report.finish().write(cache, &mut out).is_err() {
             out.extend_from_slice(format!("error[{}]: {}\n", d.code, d.message).as_bytes());

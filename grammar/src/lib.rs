@@ -7,7 +7,23 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod dump;
+pub mod lexer;
+mod parser;
 pub mod span;
 
+lalrpop_util::lalrpop_mod!(
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        clippy::unwrap_used,
+        clippy::nursery,
+        unused,
+        missing_docs
+    )]
+    grammar
+);
+
 pub use diagnostic::{Diagnostic, Label, Severity, render};
+pub use parser::{parse, parse_expr};
 pub use span::{FileId, SourceMap, Span};
