@@ -1,1 +1,47 @@
-fn main() {}
+//! `propc`: the command-line interface.
+//!
+//! Takes: command-line arguments.
+//! Gives: one subcommand per file (`check`, `compile`); exit codes 0 (every property
+//! holds), 1 (some property is violated), 2 (an error in the input: spec, network,
+//! data, arguments), 3 (some property unknown, none violated).
+//! Invariant: every error the user can cause is printed as a diagnostic with exit code
+//! 2, never as a panic.
+
+mod bind;
+mod check;
+mod compile;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "propc", version, about = "Specify, verify and enforce properties of neural networks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify every property and query of a spec against ONNX networks
+    Check(check::CheckArgs),
+    /// Show what a spec compiles to: the constraint IR or the MILP
+    Compile(compile::CompileArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Compile(args) => compile::run(args),
+    };
+    ExitCode::from(code)
+}

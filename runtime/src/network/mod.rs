@@ -10,6 +10,11 @@
 
 use std::fmt;
 
+pub mod onnx;
+mod shapes;
+
+pub use onnx::{LoadError, LoadErrorKind, load, load_bytes};
+
 /// Index of a value: 0 is the input, `k + 1` the output of node `k`.
 pub type ValueId = usize;
 
@@ -17,25 +22,56 @@ pub type ValueId = usize;
 pub enum Op {
     /// `y = x · W + b` over the last axis; `weight` is `[in_features, out_features]`
     /// row-major (ONNX MatMul layout; Gemm with `transB` is transposed at load time).
-    Linear { input: ValueId, weight: Vec<f64>, bias: Option<Vec<f64>>, in_features: usize, out_features: usize },
+    Linear {
+        input: ValueId,
+        weight: Vec<f64>,
+        bias: Option<Vec<f64>>,
+        in_features: usize,
+        out_features: usize,
+    },
     /// `y = x + c`, `c` broadcast to the output shape (Sub by a constant is stored as
     /// `c` negated only when exact; otherwise see `SubConst`).
-    AddConst { input: ValueId, constant: Vec<f64> },
+    AddConst {
+        input: ValueId,
+        constant: Vec<f64>,
+    },
     /// `y = x - c`
-    SubConst { input: ValueId, constant: Vec<f64> },
+    SubConst {
+        input: ValueId,
+        constant: Vec<f64>,
+    },
     /// `y = c - x`
-    ConstSub { input: ValueId, constant: Vec<f64> },
+    ConstSub {
+        input: ValueId,
+        constant: Vec<f64>,
+    },
     /// `y = x * c`
-    MulConst { input: ValueId, constant: Vec<f64> },
+    MulConst {
+        input: ValueId,
+        constant: Vec<f64>,
+    },
     /// `y = x / c` (no zero in `c`: checked at load time)
-    DivConst { input: ValueId, constant: Vec<f64> },
+    DivConst {
+        input: ValueId,
+        constant: Vec<f64>,
+    },
     /// `y = a + b` (same shape)
-    Add { lhs: ValueId, rhs: ValueId },
+    Add {
+        lhs: ValueId,
+        rhs: ValueId,
+    },
     /// `y = a - b` (same shape)
-    Sub { lhs: ValueId, rhs: ValueId },
-    Relu { input: ValueId },
+    Sub {
+        lhs: ValueId,
+        rhs: ValueId,
+    },
+    Relu {
+        input: ValueId,
+    },
     /// Flatten, Reshape, Identity, Squeeze, Unsqueeze: the data is unchanged in C order.
-    Reshape { input: ValueId },
+    Reshape {
+        input: ValueId,
+    },
 }
 
 impl Op {
@@ -99,7 +135,10 @@ impl Network {
     }
 
     pub fn output_shape(&self) -> &[usize] {
-        self.nodes.last().map(|n| n.shape.as_slice()).unwrap_or(&self.input_shape)
+        self.nodes
+            .last()
+            .map(|n| n.shape.as_slice())
+            .unwrap_or(&self.input_shape)
     }
 
     pub fn output_size(&self) -> usize {
@@ -108,19 +147,32 @@ impl Network {
 
     /// Shape of value `v`.
     pub fn value_shape(&self, v: ValueId) -> &[usize] {
-        if v == 0 { &self.input_shape } else { &self.nodes[v - 1].shape }
+        if v == 0 {
+            &self.input_shape
+        } else {
+            &self.nodes[v - 1].shape
+        }
     }
 
     /// Every value (input first) at a concrete input, in exact f64 arithmetic.
     pub fn eval_all(&self, input: &[f64]) -> Result<Vec<Vec<f64>>, EvalError> {
         if input.len() != self.input_size() {
-            return Err(EvalError { expected: self.input_size(), got: input.len() });
+            return Err(EvalError {
+                expected: self.input_size(),
+                got: input.len(),
+            });
         }
         let mut values: Vec<Vec<f64>> = Vec::with_capacity(self.nodes.len() + 1);
         values.push(input.to_vec());
         for node in &self.nodes {
             let out = match &node.op {
-                Op::Linear { input, weight, bias, in_features, out_features } => {
+                Op::Linear {
+                    input,
+                    weight,
+                    bias,
+                    in_features,
+                    out_features,
+                } => {
                     let x = &values[*input];
                     let rows = x.len() / in_features;
                     let mut y = vec![0.0; rows * out_features];
@@ -174,6 +226,10 @@ pub struct EvalError {
 
 impl fmt::Display for EvalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the network takes {} inputs but was given {}", self.expected, self.got)
+        write!(
+            f,
+            "the network takes {} inputs but was given {}",
+            self.expected, self.got
+        )
     }
 }
