@@ -1,0 +1,823 @@
+//! The verification portfolio: one IR problem in, one verdict (or bound) out.
+//!
+//! Takes: a [`Problem`], its networks (`networks[i]` is `Program::networks[i]`) and
+//! [`Options`] (time limit for the whole problem, solver, seed, attack on/off).
+//! Gives: an [`Outcome`]: `Holds`, `Violated` (with a concretely checked
+//! counterexample), `Unknown` (with a reason and the best known lower bound of the
+//! violation margin), or, for queries, a sound `Bound` with the best point found.
+//! Invariant (soundness first): `Holds` comes only from (a) a property with no goal
+//! disjunct, (b) interval bounds refuting the premise or every disjunct, (c) the MILP
+//! proving every remaining disjunct's minimum margin `s* > milp::TOL` (or infeasible),
+//! or (d) for a disjunct made only of strict atoms `e < 0`, the MILP proving
+//! `s* >= -milp::TOL` with no concrete counterexample found at its optimum.
+//!
+//! ## What holds means
+//! Floating-point solvers decide comparisons only up to a tolerance. propc's `holds`
+//! therefore certifies: no point violates the property by more than `milp::TOL`
+//! (1e-6, absolute, on the goal atoms), and no concrete counterexample was found.
+//! Case (d) is where this matters: a conclusion `f(x) <= f(y)` whose boundary is
+//! reached (e.g. at `x = y` in a monotonicity property) has optimum exactly 0, which a
+//! solver reports as `±1e-12`; any counterexample propc finds there, however small, is
+//! still reported as `violated` after its exact f64 re-check.
+//! A counterexample is returned only after [`Problem::violated_goal`] accepted it on
+//! exact f64 network outputs. Time-outs and solver errors give `Unknown` / a looser
+//! bound, never `Holds`.
+//!
+//! Order: trivial cases, input checks, IBP (always, it is linear-time), the attack
+//! (at most [`ATTACK_SHARE`] of the time limit), then one MILP per remaining disjunct
+//! (or per objective × region) until the deadline.
+
+use crate::attack::{self, AttackOptions};
+use crate::bounds::ProblemBounds;
+use crate::milp::{self, MarginResult, MilpProblem, ObjectiveResult, Solver};
+use crate::network::Network;
+use propc_compiler::ir::{EQ_TOLERANCE, Goal, LinAtom, LinExpr, Problem, Program, Ref, Rel, Sense};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// Wall-clock budget for one problem (attack + solver).
+    pub timeout: Duration,
+    pub solver: Solver,
+    /// Seed of the attack's random number generator.
+    pub seed: u64,
+    /// Run the attack before the solver.
+    pub attack: bool,
+    /// Run the MILP (off: IBP and attack only).
+    pub milp: bool,
+    /// Attack budget (its `seed` is overridden by `seed` above).
+    pub attack_budget: AttackOptions,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            timeout: Duration::from_secs(60),
+            solver: Solver::Microlp,
+            seed: 0,
+            attack: true,
+            milp: true,
+            attack_budget: AttackOptions::default(),
+        }
+    }
+}
+
+/// How a verdict or bound was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// No goal disjunct (or an empty query region).
+    Trivial,
+    /// Interval bound propagation.
+    Ibp,
+    /// Sampling / gradient search.
+    Attack,
+    /// The MILP encoding and a solver.
+    Milp,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Trivial => "trivial",
+            Method::Ibp => "ibp",
+            Method::Attack => "attack",
+            Method::Milp => "milp",
+        }
+    }
+}
+
+/// One network application at a point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppValue {
+    /// Index into `Program::networks` (the report turns it into the network's name).
+    pub network: usize,
+    pub input: Vec<f64>,
+    pub output: Vec<f64>,
+}
+
+/// A concretely checked counterexample.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Counterexample {
+    /// Values of the IR variables.
+    pub vars: Vec<f64>,
+    /// Each quantified variable (by its name in the spec) with its coordinates.
+    pub inputs: Vec<(String, Vec<f64>)>,
+    pub applications: Vec<AppValue>,
+    /// The goal disjunct the point satisfies.
+    pub goal_index: usize,
+    /// `max` over that disjunct's atoms of `e` (`|e| - EQ_TOLERANCE` for `Eq`): how
+    /// deep inside the violation the point is (`<= 0`; `0` for a disjunct without
+    /// atoms).
+    pub margin: f64,
+}
+
+/// A concretely checked query point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Witness {
+    pub vars: Vec<f64>,
+    pub inputs: Vec<(String, Vec<f64>)>,
+    pub applications: Vec<AppValue>,
+    /// The query's value there (`max_k` / `min_k` of the objectives).
+    pub value: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Holds {
+        method: Method,
+        seconds: f64,
+    },
+    Violated {
+        counterexample: Counterexample,
+        method: Method,
+        seconds: f64,
+    },
+    Unknown {
+        reason: String,
+        /// A lower bound on `min` over the premise of the violation margin (the
+        /// `s*` the MILP minimizes, see `milp`); positive would mean "holds".
+        margin_lower_bound: Option<f64>,
+        seconds: f64,
+    },
+    /// A query: the optimum lies in `[lower, upper]`. When maximizing, `lower` is the
+    /// value of `witness` and `upper` is proven; when minimizing, the reverse. `None`
+    /// when unknown (or when the region is empty: then both are `None` and `reason`
+    /// says so).
+    Bound {
+        lower: Option<f64>,
+        upper: Option<f64>,
+        witness: Option<Witness>,
+        /// The proven end is the solver's optimum (up to `milp::query_safety`) and the
+        /// witness attains it.
+        exact: bool,
+        method: Method,
+        reason: Option<String>,
+        seconds: f64,
+    },
+}
+
+impl Outcome {
+    pub fn seconds(&self) -> f64 {
+        match self {
+            Outcome::Holds { seconds, .. }
+            | Outcome::Violated { seconds, .. }
+            | Outcome::Unknown { seconds, .. }
+            | Outcome::Bound { seconds, .. } => *seconds,
+        }
+    }
+
+    pub fn is_holds(&self) -> bool {
+        matches!(self, Outcome::Holds { .. })
+    }
+
+    pub fn is_violated(&self) -> bool {
+        matches!(self, Outcome::Violated { .. })
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Outcome::Unknown { .. })
+    }
+}
+
+/// Checks that the networks fit the problem: every application's network exists,
+/// takes the application's number of inputs and gives its number of outputs.
+pub fn check_networks(problem: &Problem, networks: &[&Network]) -> Result<(), String> {
+    for (k, app) in problem.applications.iter().enumerate() {
+        let Some(net) = networks.get(app.network) else {
+            return Err(format!(
+                "application {k} uses network {} but only {} are bound",
+                app.network,
+                networks.len()
+            ));
+        };
+        if net.input_size() != app.input.len() {
+            return Err(format!(
+                "network `{}` takes {} inputs but application {k} gives {}",
+                net.source,
+                net.input_size(),
+                app.input.len()
+            ));
+        }
+        if net.output_size() != app.outputs {
+            return Err(format!(
+                "network `{}` gives {} outputs but application {k} expects {}",
+                net.source,
+                net.output_size(),
+                app.outputs
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the IR invariants the runtime relies on: every reference is in range and
+/// application inputs and quantified-variable coordinates read only variables.
+pub fn check_refs(problem: &Problem) -> Result<(), String> {
+    let n = problem.vars.len();
+    let var_only = |e: &LinExpr, what: &str| -> Result<(), String> {
+        for (r, _) in &e.terms {
+            match *r {
+                Ref::Var(i) if i < n => {}
+                Ref::Var(i) => return Err(format!("{what} reads variable {i} but there are {n}")),
+                Ref::Out { .. } => return Err(format!("{what} reads a network output")),
+            }
+        }
+        Ok(())
+    };
+    for q in &problem.inputs {
+        for c in &q.coords {
+            var_only(c, &format!("quantified variable `{}`", q.name))?;
+        }
+    }
+    for (k, app) in problem.applications.iter().enumerate() {
+        for c in &app.input {
+            var_only(c, &format!("the input of application {k}"))?;
+        }
+    }
+    let check = |e: &LinExpr| -> Result<(), String> {
+        for (r, _) in &e.terms {
+            match *r {
+                Ref::Var(i) if i >= n => {
+                    return Err(format!("an atom reads variable {i} but there are {n}"));
+                }
+                Ref::Out { app, index }
+                    if problem
+                        .applications
+                        .get(app)
+                        .is_none_or(|a| index >= a.outputs) =>
+                {
+                    return Err(format!(
+                        "an atom reads output {index} of application {app}, which does not exist"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    };
+    let atoms: Vec<&LinAtom> = match &problem.goal {
+        Goal::Violation(goals) => goals.iter().flatten().collect(),
+        Goal::Optimize {
+            objectives,
+            regions,
+            ..
+        } => {
+            for o in objectives {
+                check(o)?;
+            }
+            regions.iter().flatten().collect()
+        }
+    };
+    for a in problem.premise.iter().chain(atoms) {
+        check(&a.expr)?;
+    }
+    Ok(())
+}
+
+/// Checks the references, the networks and the variables' boxes (finite, non-empty).
+fn check_problem(problem: &Problem, networks: &[&Network]) -> Result<(), String> {
+    check_refs(problem)?;
+    for (i, v) in problem.vars.iter().enumerate() {
+        if v.lo.is_nan() || v.hi.is_nan() || v.lo > v.hi {
+            return Err(format!(
+                "variable {i} (`{}`) has an empty range [{}, {}]",
+                v.name, v.lo, v.hi
+            ));
+        }
+        if !v.lo.is_finite() || !v.hi.is_finite() {
+            return Err(format!(
+                "variable {i} (`{}`) has an unbounded range",
+                v.name
+            ));
+        }
+    }
+    check_networks(problem, networks)
+}
+
+/// The outputs of every application at `vars`, in exact f64 evaluation.
+pub fn evaluate(
+    problem: &Problem,
+    networks: &[&Network],
+    vars: &[f64],
+) -> Result<Vec<Vec<f64>>, String> {
+    check_networks(problem, networks)?;
+    problem
+        .application_inputs(vars)
+        .iter()
+        .zip(&problem.applications)
+        .map(|(inp, app)| networks[app.network].eval(inp).map_err(|e| e.to_string()))
+        .collect()
+}
+
+fn apps_at(problem: &Problem, vars: &[f64], outputs: &[Vec<f64>]) -> Vec<AppValue> {
+    problem
+        .application_inputs(vars)
+        .into_iter()
+        .zip(&problem.applications)
+        .zip(outputs)
+        .map(|((input, app), output)| AppValue {
+            network: app.network,
+            input,
+            output: output.clone(),
+        })
+        .collect()
+}
+
+fn named_inputs(problem: &Problem, vars: &[f64]) -> Vec<(String, Vec<f64>)> {
+    problem
+        .inputs
+        .iter()
+        .map(|q| q.name.clone())
+        .zip(problem.input_values(vars))
+        .collect()
+}
+
+/// Builds the counterexample if `vars` is one (concrete check), else `None`.
+pub fn confirm_counterexample(
+    problem: &Problem,
+    networks: &[&Network],
+    vars: &[f64],
+) -> Option<Counterexample> {
+    let outputs = evaluate(problem, networks, vars).ok()?;
+    let goal_index = problem.violated_goal(vars, &outputs)?;
+    let Goal::Violation(goals) = &problem.goal else {
+        return None;
+    };
+    let margin = goals[goal_index]
+        .iter()
+        .map(|a| {
+            let e = a.expr.eval(vars, &outputs);
+            if a.rel == Rel::Eq {
+                e.abs() - EQ_TOLERANCE
+            } else {
+                e
+            }
+        })
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+        .unwrap_or(0.0);
+    Some(Counterexample {
+        vars: vars.to_vec(),
+        inputs: named_inputs(problem, vars),
+        applications: apps_at(problem, vars, &outputs),
+        goal_index,
+        margin,
+    })
+}
+
+/// Builds the witness if `vars` is admissible for the query (concrete check).
+pub fn confirm_witness(problem: &Problem, networks: &[&Network], vars: &[f64]) -> Option<Witness> {
+    let outputs = evaluate(problem, networks, vars).ok()?;
+    if !attack::in_query_region(problem, vars, &outputs) {
+        return None;
+    }
+    let value = attack::query_value(problem, vars, &outputs)?;
+    Some(Witness {
+        vars: vars.to_vec(),
+        inputs: named_inputs(problem, vars),
+        applications: apps_at(problem, vars, &outputs),
+        value,
+    })
+}
+
+fn clamp_to_boxes(problem: &Problem, vars: &[f64]) -> Vec<f64> {
+    problem
+        .vars
+        .iter()
+        .zip(vars)
+        .map(|(v, x)| {
+            if x.is_nan() {
+                v.lo
+            } else {
+                x.clamp(v.lo, v.hi)
+            }
+        })
+        .collect()
+}
+
+/// Interval facts about one atom: `(refuted, lower bound of its violation measure)`.
+/// The measure is `e` (`Le`/`Lt`) or `|e|` (`Eq`); refuted means no point of the
+/// boxes satisfies the atom, not even within the concrete check's `EQ_TOLERANCE`.
+fn atom_ibp(bounds: &ProblemBounds, a: &LinAtom) -> (bool, f64) {
+    let (lo, hi) = bounds.expr(&a.expr);
+    match a.rel {
+        Rel::Le => (lo > 0.0, lo),
+        Rel::Lt => (lo >= 0.0, lo),
+        Rel::Eq => (lo > EQ_TOLERANCE || hi < -EQ_TOLERANCE, lo.max(-hi).max(0.0)),
+    }
+}
+
+fn min_finite(xs: impl Iterator<Item = f64>) -> Option<f64> {
+    let m = xs.fold(f64::INFINITY, f64::min);
+    m.is_finite().then_some(m)
+}
+
+/// Verifies one problem (property instance or query).
+pub fn verify(problem: &Problem, networks: &[&Network], options: &Options) -> Outcome {
+    let start = Instant::now();
+    let deadline = start
+        .checked_add(options.timeout)
+        .unwrap_or(start + Duration::from_secs(86_400 * 365));
+    let secs = || start.elapsed().as_secs_f64();
+    match &problem.goal {
+        Goal::Violation(goals) => {
+            verify_property(problem, goals, networks, options, deadline, &secs)
+        }
+        Goal::Optimize {
+            sense,
+            objectives,
+            regions,
+        } => verify_query(
+            problem, *sense, objectives, regions, networks, options, deadline, &secs,
+        ),
+    }
+}
+
+/// Verifies every problem of a program; `networks[i]` is `program.networks[i]`.
+pub fn verify_program(program: &Program, networks: &[&Network], options: &Options) -> Vec<Outcome> {
+    program
+        .problems
+        .iter()
+        .map(|p| verify(p, networks, options))
+        .collect()
+}
+
+/// Share of the time limit the attack may use before the solver runs (all of it when
+/// the MILP is off).
+pub const ATTACK_SHARE: f64 = 0.25;
+
+fn attack_deadline(options: &Options, deadline: Instant) -> Instant {
+    if !options.milp {
+        return deadline;
+    }
+    let now = Instant::now();
+    let left = deadline.saturating_duration_since(now);
+    now + left.mul_f64(ATTACK_SHARE)
+}
+
+fn attack_options(options: &Options) -> AttackOptions {
+    AttackOptions {
+        seed: options.seed,
+        ..options.attack_budget.clone()
+    }
+}
+
+fn verify_property(
+    problem: &Problem,
+    goals: &[Vec<LinAtom>],
+    networks: &[&Network],
+    options: &Options,
+    deadline: Instant,
+    secs: &dyn Fn() -> f64,
+) -> Outcome {
+    let unknown = |reason: String, margin: Option<f64>| Outcome::Unknown {
+        reason,
+        margin_lower_bound: margin,
+        seconds: secs(),
+    };
+    if goals.is_empty() {
+        return Outcome::Holds {
+            method: Method::Trivial,
+            seconds: secs(),
+        };
+    }
+    if let Err(e) = check_problem(problem, networks) {
+        return unknown(e, None);
+    }
+    let bounds = match ProblemBounds::compute(problem, networks) {
+        Ok(b) => b,
+        Err(e) => return unknown(e, None),
+    };
+    // IBP: a refuted premise atom makes the property hold vacuously.
+    if problem.premise.iter().any(|a| atom_ibp(&bounds, a).0) {
+        return Outcome::Holds {
+            method: Method::Ibp,
+            seconds: secs(),
+        };
+    }
+    // Per disjunct: refuted, and a lower bound on its margin (max over its atoms).
+    let ibp: Vec<(bool, f64)> = goals
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|a| atom_ibp(&bounds, a))
+                .fold((false, f64::NEG_INFINITY), |(r, m), (ra, ma)| {
+                    (r || ra, m.max(ma))
+                })
+        })
+        .collect();
+    if ibp.iter().all(|(r, _)| *r) {
+        return Outcome::Holds {
+            method: Method::Ibp,
+            seconds: secs(),
+        };
+    }
+    let ibp_margin = || min_finite(ibp.iter().map(|(_, m)| *m));
+
+    if options.attack
+        && Instant::now() < deadline
+        && let Some(found) = attack::find_violation(
+            problem,
+            networks,
+            &attack_options(options),
+            attack_deadline(options, deadline),
+            None,
+        )
+        && let Some(cex) = confirm_counterexample(problem, networks, &found.vars)
+    {
+        return Outcome::Violated {
+            counterexample: cex,
+            method: Method::Attack,
+            seconds: secs(),
+        };
+    }
+    if !options.milp {
+        return unknown(
+            "interval bounds are inconclusive, the attack found nothing and the MILP is off".into(),
+            ibp_margin(),
+        );
+    }
+    if let Err(e) = options.solver.check_available() {
+        return unknown(e, ibp_margin());
+    }
+    if Instant::now() >= deadline {
+        return unknown("time limit reached before the MILP".into(), ibp_margin());
+    }
+    let milp = match MilpProblem::new(problem, networks, &bounds) {
+        Ok(m) => m,
+        Err(e) => return unknown(format!("cannot encode the MILP: {e}"), ibp_margin()),
+    };
+    let mut margins: Vec<f64> = ibp
+        .iter()
+        .map(|(r, m)| if *r { f64::INFINITY } else { *m })
+        .collect();
+    let mut reasons: Vec<String> = Vec::new();
+    for d in 0..goals.len() {
+        if ibp[d].0 {
+            continue;
+        }
+        match milp.minimize_margin(problem, d, options.solver, deadline) {
+            MarginResult::NoCounterexample { margin } => {
+                margins[d] = margins[d].max(margin - milp::TOL);
+            }
+            MarginResult::Candidate {
+                vars,
+                margin,
+                optimal,
+            } => {
+                if optimal {
+                    margins[d] = margins[d].max(margin - milp::TOL);
+                }
+                if let Some(cex) = repair(problem, networks, &vars, options, deadline) {
+                    return Outcome::Violated {
+                        counterexample: cex,
+                        method: Method::Milp,
+                        seconds: secs(),
+                    };
+                }
+                // Strict goals (`e < 0`, from a negated `<=` conclusion) whose proven
+                // optimum is 0 up to the solver's tolerance: the violation set is empty
+                // or only violates by less than `TOL` (see "What holds means" in the
+                // module doc). No concrete counterexample was found above.
+                let strict_only = !goals[d].is_empty() && goals[d].iter().all(|a| a.rel == Rel::Lt);
+                if optimal && strict_only && margin >= -milp::TOL {
+                    margins[d] = margins[d].max(margin - milp::TOL);
+                    continue;
+                }
+                reasons.push(format!(
+                    "disjunct {d}: the solver's point (margin {margin:e}{}) is not a counterexample when re-evaluated exactly",
+                    if optimal { ", optimal" } else { ", not proven optimal" }
+                ));
+            }
+            MarginResult::Stopped { reason } => reasons.push(format!("disjunct {d}: {reason}")),
+        }
+    }
+    if reasons.is_empty() {
+        return Outcome::Holds {
+            method: Method::Milp,
+            seconds: secs(),
+        };
+    }
+    unknown(reasons.join("; "), min_finite(margins.into_iter()))
+}
+
+/// Tries the solver's point, the point clamped to the boxes, then a short attack
+/// started from it.
+fn repair(
+    problem: &Problem,
+    networks: &[&Network],
+    vars: &[f64],
+    options: &Options,
+    deadline: Instant,
+) -> Option<Counterexample> {
+    if let Some(c) = confirm_counterexample(problem, networks, vars) {
+        return Some(c);
+    }
+    let clamped = clamp_to_boxes(problem, vars);
+    if let Some(c) = confirm_counterexample(problem, networks, &clamped) {
+        return Some(c);
+    }
+    let budget = AttackOptions {
+        seed: options.seed,
+        samples: 0,
+        restarts: 1,
+        steps: 50,
+    };
+    let found = attack::find_violation(problem, networks, &budget, deadline, Some(&clamped))?;
+    confirm_counterexample(problem, networks, &found.vars)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verify_query(
+    problem: &Problem,
+    sense: Sense,
+    objectives: &[propc_compiler::ir::LinExpr],
+    regions: &[Vec<LinAtom>],
+    networks: &[&Network],
+    options: &Options,
+    deadline: Instant,
+    secs: &dyn Fn() -> f64,
+) -> Outcome {
+    let maximize = sense == Sense::Maximize;
+    let empty = |method: Method, why: &str| Outcome::Bound {
+        lower: None,
+        upper: None,
+        witness: None,
+        exact: true,
+        method,
+        reason: Some(format!("{why}: the query has no admissible point")),
+        seconds: secs(),
+    };
+    if objectives.is_empty() {
+        return empty(Method::Trivial, "no objective");
+    }
+    if regions.is_empty() {
+        return empty(Method::Trivial, "no region");
+    }
+    if let Err(e) = check_problem(problem, networks) {
+        return Outcome::Unknown {
+            reason: e,
+            margin_lower_bound: None,
+            seconds: secs(),
+        };
+    }
+    let bounds = match ProblemBounds::compute(problem, networks) {
+        Ok(b) => b,
+        Err(e) => {
+            return Outcome::Unknown {
+                reason: e,
+                margin_lower_bound: None,
+                seconds: secs(),
+            };
+        }
+    };
+    if problem.premise.iter().any(|a| atom_ibp(&bounds, a).0) {
+        return empty(Method::Ibp, "interval bounds refute the premise");
+    }
+    let live: Vec<usize> = (0..regions.len())
+        .filter(|r| !regions[*r].iter().any(|a| atom_ibp(&bounds, a).0))
+        .collect();
+    if live.is_empty() {
+        return empty(Method::Ibp, "interval bounds refute every region");
+    }
+    // The proven end, per objective, from IBP: hi (maximize) or lo (minimize).
+    let ibp_end: Vec<f64> = objectives
+        .iter()
+        .map(|o| {
+            let (lo, hi) = bounds.expr(o);
+            if maximize { hi } else { lo }
+        })
+        .collect();
+    // `better(a, b)`: a is the better (more extreme) value in the query's sense.
+    let sign = if maximize { 1.0 } else { -1.0 };
+    let extreme = |xs: &mut dyn Iterator<Item = f64>| -> f64 {
+        xs.fold(-sign * f64::INFINITY, |a, b| {
+            if sign * b > sign * a { b } else { a }
+        })
+    };
+    let ibp_bound = extreme(&mut ibp_end.iter().copied());
+
+    let mut best: Option<Witness> = None;
+    let consider = |w: Witness, best: &mut Option<Witness>| {
+        if best
+            .as_ref()
+            .is_none_or(|b| sign * w.value > sign * b.value)
+        {
+            *best = Some(w);
+        }
+    };
+    if options.attack
+        && Instant::now() < deadline
+        && let Some(w) = attack::best_witness(
+            problem,
+            networks,
+            &attack_options(options),
+            attack_deadline(options, deadline),
+        )
+        && let Some(w) = confirm_witness(problem, networks, &w.vars)
+    {
+        consider(w, &mut best);
+    }
+
+    let mut proven = ibp_bound;
+    let mut method = Method::Ibp;
+    let mut reasons: Vec<String> = Vec::new();
+    let mut all_optimal = false;
+    if options.milp {
+        let setup = options.solver.check_available().and_then(|_| {
+            MilpProblem::new(problem, networks, &bounds)
+                .map_err(|e| format!("cannot encode the MILP: {e}"))
+        });
+        match setup {
+            Err(e) => reasons.push(e),
+            Ok(milp) => {
+                all_optimal = true;
+                let mut ends: Vec<f64> = Vec::new();
+                for (k, ibp_k) in ibp_end.iter().enumerate() {
+                    for &r in &live {
+                        let start = best.as_ref().map(|w| w.vars.clone());
+                        match milp.optimize(
+                            problem,
+                            networks,
+                            k,
+                            r,
+                            options.solver,
+                            deadline,
+                            start.as_deref(),
+                        ) {
+                            ObjectiveResult::Optimum {
+                                value,
+                                vars,
+                                optimal,
+                            } => {
+                                if optimal {
+                                    ends.push(value + sign * milp::query_safety(value));
+                                } else {
+                                    all_optimal = false;
+                                    ends.push(*ibp_k);
+                                    reasons.push(format!("objective {k}, region {r}: the solver stopped before proving optimality"));
+                                }
+                                let w = confirm_witness(problem, networks, &vars).or_else(|| {
+                                    confirm_witness(
+                                        problem,
+                                        networks,
+                                        &clamp_to_boxes(problem, &vars),
+                                    )
+                                });
+                                if let Some(w) = w {
+                                    consider(w, &mut best);
+                                }
+                            }
+                            ObjectiveResult::Infeasible => {}
+                            ObjectiveResult::Stopped { reason } => {
+                                all_optimal = false;
+                                ends.push(*ibp_k);
+                                reasons.push(format!("objective {k}, region {r}: {reason}"));
+                            }
+                        }
+                    }
+                }
+                if ends.is_empty() && all_optimal {
+                    return empty(Method::Milp, "the solver proves every region empty");
+                }
+                let milp_end = extreme(&mut ends.into_iter());
+                // Both ends are sound: keep the tighter.
+                proven = if maximize {
+                    milp_end.min(ibp_bound)
+                } else {
+                    milp_end.max(ibp_bound)
+                };
+                method = Method::Milp;
+            }
+        }
+    } else {
+        reasons.push("the MILP is off".into());
+    }
+    let found = best.as_ref().map(|w| w.value);
+    // A concrete point can never beat a sound bound; if rounding says otherwise,
+    // widen the bound to the point.
+    if let Some(v) = found
+        && sign * v > sign * proven
+    {
+        proven = v;
+    }
+    let proven = proven.is_finite().then_some(proven);
+    let exact = all_optimal
+        && match (found, proven) {
+            (Some(v), Some(p)) => (p - v).abs() <= 2.0 * milp::query_safety(p),
+            _ => false,
+        };
+    let (lower, upper) = if maximize {
+        (found, proven)
+    } else {
+        (proven, found)
+    };
+    Outcome::Bound {
+        lower,
+        upper,
+        witness: best,
+        exact,
+        method,
+        reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+        seconds: secs(),
+    }
+}
