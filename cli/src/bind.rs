@@ -124,7 +124,8 @@ pub fn bind(args: &BindArgs, require_networks: bool) -> Result<Bound, u8> {
                 loaded.insert(name.clone(), net);
             }
             Err(e) => {
-                let mut d = Diagnostic::error("E0602", format!("network `{name}`: {}", e.message)).with_help(e.help.clone());
+                let mut d = Diagnostic::error("E0602", format!("network `{name}` (`{}`): {}", path.display(), e.message))
+                    .with_help(e.help.clone());
                 if let Some(node) = &e.node {
                     d = d.with_note(format!(
                         "in node `{node}`{}",

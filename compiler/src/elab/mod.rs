@@ -202,7 +202,12 @@ impl<'a> Elaborator<'a> {
         let mut candidates: Vec<&str> = self.globals.keys().map(|s| s.as_str()).collect();
         candidates.extend(self.locals.iter().map(|(n, _)| n.as_str()));
         candidates.extend(builtins::NAMES.iter().copied());
-        let suggestion = candidates.iter().filter(|c| edit_distance(c, name) <= 2).min_by_key(|c| edit_distance(c, name));
+        // Close names only: one edit per four characters, none for names of two or less.
+        let allowed = if name.chars().count() <= 2 { 0 } else { (name.chars().count() / 4).max(1) };
+        let suggestion = candidates
+            .iter()
+            .filter(|c| **c != name && edit_distance(c, name) <= allowed)
+            .min_by_key(|c| edit_distance(c, name));
         let help = match suggestion {
             Some(s) => format!("did you mean `{s}`?"),
             None => "declare it with `let`, `param`, `network` or `def`, or import the module that defines it".to_string(),
