@@ -131,19 +131,25 @@ pub fn run(args: CheckArgs) -> u8 {
     }
     let mut outcomes = Vec::new();
     let (mut holds, mut violated, mut unknown) = (0, 0, 0);
+    let (mut bounded, mut exact_bounds, mut unbounded) = (0, 0, 0);
     for p in &program.problems {
         let outcome = verify::verify(p, &nets, &options);
         match &outcome {
             Outcome::Holds { .. } => holds += 1,
             Outcome::Violated { .. } => violated += 1,
             Outcome::Unknown { .. } => unknown += 1,
-            Outcome::Bound { lower, upper, .. } => {
+            Outcome::Bound { lower, upper, exact, .. } => {
                 let proven = match &p.goal {
                     Goal::Optimize { sense: Sense::Maximize, .. } => upper.is_some(),
                     _ => lower.is_some(),
                 };
                 let empty = matches!(&p.goal, Goal::Optimize { regions, .. } if regions.is_empty());
-                if proven || empty { holds += 1 } else { unknown += 1 }
+                if proven || empty {
+                    bounded += 1;
+                    exact_bounds += usize::from(*exact);
+                } else {
+                    unbounded += 1;
+                }
             }
         }
         if human {
@@ -186,14 +192,26 @@ pub fn run(args: CheckArgs) -> u8 {
         outcomes.push(outcome);
     }
     if human {
-        println!("summary: {holds} holds, {violated} violated, {unknown} unknown");
+        let properties = holds + violated + unknown;
+        let queries = bounded + unbounded;
+        let mut line = String::from("summary:");
+        if properties > 0 || queries == 0 {
+            line.push_str(&format!(" {holds} holds, {violated} violated, {unknown} unknown"));
+        }
+        if queries > 0 {
+            if properties > 0 {
+                line.push(';');
+            }
+            line.push_str(&format!(" {bounded} of {queries} queries bounded ({exact_bounds} exact)"));
+        }
+        println!("{line}");
     } else {
         let report = Report::from_outcomes(&args.bind.spec.display().to_string(), program, &outcomes);
         println!("{}", report.to_json());
     }
     if violated > 0 {
         1
-    } else if unknown > 0 {
+    } else if unknown > 0 || unbounded > 0 {
         3
     } else {
         0

@@ -1,7 +1,7 @@
 //! `propc`: the command-line interface.
 //!
 //! Takes: command-line arguments.
-//! Gives: one subcommand per file (`check`, `compile`); exit codes 0 (every property
+//! Gives: one subcommand per file (`check`, `compile`, `fmt`); exit codes 0 (every property
 //! holds), 1 (some property is violated), 2 (an error in the input: spec, network,
 //! data, arguments), 3 (some property unknown, none violated).
 //! Invariant: every error the user can cause is printed as a diagnostic with exit code
@@ -10,6 +10,8 @@
 mod bind;
 mod check;
 mod compile;
+mod fmt;
+mod lsp;
 
 use std::process::ExitCode;
 
@@ -28,6 +30,10 @@ enum Command {
     Check(check::CheckArgs),
     /// Show what a spec compiles to: the constraint IR or the MILP
     Compile(compile::CompileArgs),
+    /// Format .prop files
+    Fmt(fmt::FmtArgs),
+    /// Run the language server on stdin/stdout
+    Lsp,
 }
 
 fn main() -> ExitCode {
@@ -42,6 +48,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Lsp => lsp::run(),
     };
     ExitCode::from(code)
 }

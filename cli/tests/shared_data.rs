@@ -117,8 +117,12 @@ fn run(spec: &str, net: &Path) -> (i32, Value) {
         .output()
         .expect("propc runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{spec}: not JSON ({e}):\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "{spec}: not JSON ({e}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (out.status.code().unwrap_or(-1), json)
 }
 
@@ -126,7 +130,10 @@ fn vector(v: &Value, what: &str) -> Vec<f64> {
     v.as_array()
         .unwrap_or_else(|| panic!("{what} is not an array: {v}"))
         .iter()
-        .map(|x| x.as_f64().unwrap_or_else(|| panic!("{what} has a non-number: {v}")))
+        .map(|x| {
+            x.as_f64()
+                .unwrap_or_else(|| panic!("{what} has a non-number: {v}"))
+        })
         .collect()
 }
 
@@ -147,13 +154,20 @@ fn pair(point: &Value, c: &Constraint, what: &str) -> (Vec<f64>, Vec<f64>) {
     assert_eq!((x.len(), y.len()), (7, 7), "{what}: inputs of size 7");
     for j in 0..7 {
         for v in [x[j], y[j]] {
-            assert!(LO[j] - 1e-9 <= v && v <= HI[j] + 1e-9, "{what}: input {j} = {v} outside the box");
+            assert!(
+                LO[j] - 1e-9 <= v && v <= HI[j] + 1e-9,
+                "{what}: input {j} = {v} outside the box"
+            );
         }
         if j != c.feature {
             assert_eq!(x[j], y[j], "{what}: x and y differ at input {j}");
         }
     }
-    assert!(x[c.feature] <= y[c.feature], "{what}: x[{0}] > y[{0}]", c.feature);
+    assert!(
+        x[c.feature] <= y[c.feature],
+        "{what}: x[{0}] > y[{0}]",
+        c.feature
+    );
     (x, y)
 }
 
@@ -168,14 +182,21 @@ fn violation(f: &Network, c: &Constraint, x: &[f64], y: &[f64]) -> f64 {
 }
 
 fn check_spec(spec: &str, constraints: &[Constraint], require_exact: bool) {
-    let Some(net_path) = shared_network() else { return };
+    let Some(net_path) = shared_network() else {
+        return;
+    };
     let f = onnx::load(&net_path).expect("network loads");
     let expected = expected();
     if expected.is_none() {
-        println!("note: bench/cross_check/comet_auto_mpg_expected.json absent; optima not compared");
+        println!(
+            "note: bench/cross_check/comet_auto_mpg_expected.json absent; optima not compared"
+        );
     }
     let (code, report) = run(spec, &net_path);
-    assert_eq!(code, 1, "{spec}: exit code 1 (some property violated):\n{report:#}");
+    assert_eq!(
+        code, 1,
+        "{spec}: exit code 1 (some property violated):\n{report:#}"
+    );
     assert_eq!(
         report["results"].as_array().expect("results").len(),
         2 * constraints.len(),
@@ -188,13 +209,21 @@ fn check_spec(spec: &str, constraints: &[Constraint], require_exact: bool) {
         assert_eq!(p["verdict"], "violated", "{}: {p:#}", c.property);
         let (x, y) = pair(&p["counterexample"], c, c.property);
         let v = violation(&f, c, &x, &y);
-        assert!(v > 0.0, "{}: the counterexample does not violate it (violation {v})", c.property);
+        assert!(
+            v > 0.0,
+            "{}: the counterexample does not violate it (violation {v})",
+            c.property
+        );
 
         // The query: a sound enclosure [lower, upper] of a positive optimum.
         let q = result(&report, c.query);
         assert_eq!(q["kind"], "query");
-        let lower = q["lower"].as_f64().unwrap_or_else(|| panic!("{}: no lower: {q:#}", c.query));
-        let upper = q["upper"].as_f64().unwrap_or_else(|| panic!("{}: no upper: {q:#}", c.query));
+        let lower = q["lower"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{}: no lower: {q:#}", c.query));
+        let upper = q["upper"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{}: no upper: {q:#}", c.query));
         assert!(lower > 0.0, "{}: lower {lower} <= 0", c.query);
         assert!(upper >= lower, "{}: upper {upper} < lower {lower}", c.query);
         let (wx, wy) = pair(&q["witness"], c, c.query);

@@ -247,3 +247,19 @@ fn round_floats(v: &mut Value) {
         _ => {}
     }
 }
+
+/// Same spec, same networks, same seed: the same report, times aside.
+#[test]
+fn reports_are_deterministic() {
+    for spec in ["local_robustness", "transitivity_violated", "global_robustness"] {
+        let strip = |mut run: Run| {
+            for r in run.json["results"].as_array_mut().expect("results") {
+                r["seconds"] = Value::Null;
+            }
+            run.json
+        };
+        let a = strip(check(spec, &["--seed", "7"]));
+        let b = strip(check(spec, &["--seed", "7"]));
+        assert_eq!(a, b, "{spec} differs between two runs");
+    }
+}
