@@ -402,7 +402,10 @@ fn atom_ibp(bounds: &ProblemBounds, a: &LinAtom) -> (bool, f64) {
     match a.rel {
         Rel::Le => (lo > 0.0, lo),
         Rel::Lt => (lo >= 0.0, lo),
-        Rel::Eq => (lo > EQ_TOLERANCE || hi < -EQ_TOLERANCE, lo.max(-hi).max(0.0)),
+        Rel::Eq => (
+            lo > EQ_TOLERANCE || hi < -EQ_TOLERANCE,
+            lo.max(-hi).max(0.0),
+        ),
     }
 }
 

@@ -641,23 +641,34 @@ fn unavailable_solver_is_a_helpful_unknown() {
 #[test]
 fn zero_margin_is_never_a_false_counterexample() {
     // Non-strict monotonicity with x0 <= y0 (x = y allowed): the minimum margin is
-    // exactly 0, so `s* > TOL` cannot prove it, and no point is a counterexample.
+    // exactly 0 and no point is a counterexample. Only strict atoms: `verify` may
+    // report `holds` (case (d) of its module doc) or `unknown`, never `violated`.
     let net = mono_net(0.5);
     let nets = [&net];
     let mut p = mono_problem();
     p.premise = vec![le(lin(&[(v(0), 1.0), (v(1), -1.0)], 0.0))];
     p.goal = violation(vec![vec![lt(lin(&[(o(1, 0), 1.0), (o(0, 0), -1.0)], 0.0))]]);
     for solver in Solver::available() {
-        let out = verify(&p, &nets, &opts(solver, true));
-        assert!(out.is_unknown(), "{out:?}");
-        let Outcome::Unknown {
-            margin_lower_bound: Some(m),
-            ..
-        } = out
-        else {
-            panic!()
-        };
-        assert!(m <= 0.0 && m > -1e-5, "{m}");
+        for attack in [false, true] {
+            let out = verify(&p, &nets, &opts(solver, attack));
+            match out {
+                Outcome::Holds { method, .. } => assert_eq!(method, Method::Milp),
+                Outcome::Unknown {
+                    margin_lower_bound: Some(m),
+                    ..
+                } => {
+                    assert!(m <= 0.0 && m > -1e-5, "{m}")
+                }
+                other => panic!("{solver}: {other:?}"),
+            }
+        }
+    }
+    // The same with a non-strict goal atom (`e <= 0`, from a strict conclusion) is a
+    // real violation at x = y.
+    p.goal = violation(vec![vec![le(lin(&[(o(1, 0), 1.0), (o(0, 0), -1.0)], 0.0))]]);
+    for solver in Solver::available() {
+        let out = verify(&p, &nets, &opts(solver, false));
+        assert_valid_counterexample(&p, &nets, &out);
     }
 }
 
