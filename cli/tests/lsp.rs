@@ -4,7 +4,7 @@
 //! and the replies snapshotted. Machine-dependent paths (the temp dir holding the specs
 //! and the stdlib cache) are redacted to `[TMP]`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
@@ -67,7 +67,8 @@ fn read_message(r: &mut impl BufRead) -> Option<Value> {
 impl Client {
     /// Spawns `propc lsp` with its own temp dir (specs and stdlib cache), initialized.
     fn start(name: &str) -> (Client, Value) {
-        let dir = std::env::temp_dir().join(format!("propc-lsp-test-{}-{name}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("propc-lsp-test-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let mut child = Command::new(env!("CARGO_BIN_EXE_propc"))
@@ -90,8 +91,18 @@ impl Client {
                 }
             }
         });
-        let mut c = Client { child, stdin, rx, next_id: 0, stash: Vec::new(), dir };
-        let init = c.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+        let mut c = Client {
+            child,
+            stdin,
+            rx,
+            next_id: 0,
+            stash: Vec::new(),
+            dir,
+        };
+        let init = c.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": null, "capabilities": {} }),
+        );
         c.notify("initialized", json!({}));
         (c, init)
     }
@@ -103,7 +114,9 @@ impl Client {
     }
 
     fn recv(&mut self) -> Value {
-        self.rx.recv_timeout(Duration::from_secs(60)).expect("a message from the server within 60 s")
+        self.rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a message from the server within 60 s")
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
@@ -126,7 +139,9 @@ impl Client {
 
     /// The next `publishDiagnostics` for `uri`.
     fn diagnostics(&mut self, uri: &str) -> Value {
-        let is_it = |m: &Value| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri;
+        let is_it = |m: &Value| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        };
         if let Some(i) = self.stash.iter().position(is_it) {
             return self.stash.remove(i)["params"].clone();
         }
@@ -171,10 +186,19 @@ impl Client {
 /// The position of the `nth` (0-based) occurrence of `needle` in `text`, plus `delta`
 /// characters.
 fn pos(text: &str, needle: &str, nth: usize, delta: usize) -> Value {
-    let at = text.match_indices(needle).nth(nth).map(|(i, _)| i).expect("needle in text") + delta;
+    let at = text
+        .match_indices(needle)
+        .nth(nth)
+        .map(|(i, _)| i)
+        .expect("needle in text")
+        + delta;
     let before = &text[..at];
     let line = before.matches('\n').count();
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0);
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0);
     json!({ "line": line, "character": col })
 }
 
@@ -207,7 +231,10 @@ property broken = forall x in X. f(x)[0] <=
 "#;
     let uri = c.open("errors.prop", text);
     let d = c.diagnostics(&uri);
-    assert!(d["diagnostics"].as_array().is_some_and(|a| a.len() >= 4), "{d}");
+    assert!(
+        d["diagnostics"].as_array().is_some_and(|a| a.len() >= 4),
+        "{d}"
+    );
     insta::assert_snapshot!("diagnostics_several", c.show(&d));
 
     // Fix everything with a full-text change: no diagnostics, the new version.
@@ -237,8 +264,14 @@ fn diagnostic_inside_the_stdlib() {
     let text = "import std.robustness\n\nnetwork f : Real[3] -> Real[2]\n\nproperty r = forall z in box(0, 1). local(f, [0.5, 0.5, 0.5], 0, z)\n";
     let uri = c.open("uses_stdlib.prop", text);
     let d = c.diagnostics(&uri);
-    let related = d["diagnostics"][0]["relatedInformation"][0]["location"]["uri"].as_str().unwrap_or("").to_string();
-    assert!(related.ends_with("/cache/propc/stdlib/std.robustness.prop"), "{d}");
+    let related = d["diagnostics"][0]["relatedInformation"][0]["location"]["uri"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        related.ends_with("/cache/propc/stdlib/std.robustness.prop"),
+        "{d}"
+    );
     let path = related.trim_start_matches("file://");
     assert!(Path::new(path).is_file(), "the stdlib file is materialized");
     insta::assert_snapshot!("diagnostics_stdlib", c.show(&d));
@@ -270,7 +303,10 @@ fn hover() {
     let mut out = String::new();
     for (what, p) in cases {
         let h = c.request("textDocument/hover", at(&uri, p.clone()));
-        let value = h["contents"]["value"].as_str().map(str::to_string).unwrap_or_else(|| h.to_string());
+        let value = h["contents"]["value"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| h.to_string());
         out.push_str(&format!("=== {what} @ {p}\n{value}\n\n"));
     }
     insta::assert_snapshot!("hover", out);
@@ -298,15 +334,28 @@ fn definition() {
     let mut out = String::new();
     for (what, p) in cases {
         let d = c.request("textDocument/definition", at(&uri, p.clone()));
-        out.push_str(&format!("=== {what} @ {p}\n{}\n", serde_json::to_string(&d).expect("json")));
+        out.push_str(&format!(
+            "=== {what} @ {p}\n{}\n",
+            serde_json::to_string(&d).expect("json")
+        ));
         // Targets in the stdlib are real files holding the declaration.
         if let Some(u) = d["uri"].as_str().filter(|u| u.contains("/cache/")) {
-            let text = std::fs::read_to_string(u.trim_start_matches("file://")).expect("stdlib file");
+            let text =
+                std::fs::read_to_string(u.trim_start_matches("file://")).expect("stdlib file");
             let line = d["range"]["start"]["line"].as_u64().expect("line") as usize;
-            out.push_str(&format!("    line: {}\n", text.lines().nth(line).unwrap_or("")));
+            out.push_str(&format!(
+                "    line: {}\n",
+                text.lines().nth(line).unwrap_or("")
+            ));
         }
     }
-    insta::assert_snapshot!("definition", c.show(&Value::String(out)).trim_matches('"').replace("\\n", "\n").replace("\\\"", "\""));
+    insta::assert_snapshot!(
+        "definition",
+        c.show(&Value::String(out))
+            .trim_matches('"')
+            .replace("\\n", "\n")
+            .replace("\\\"", "\"")
+    );
     c.finish();
 }
 
@@ -314,7 +363,14 @@ fn completion_lines(v: &Value) -> String {
     let items = v.as_array().cloned().unwrap_or_default();
     items
         .iter()
-        .map(|i| format!("{} | {} | {}", i["label"].as_str().unwrap_or(""), i["kind"], i["detail"].as_str().unwrap_or("")))
+        .map(|i| {
+            format!(
+                "{} | {} | {}",
+                i["label"].as_str().unwrap_or(""),
+                i["kind"],
+                i["detail"].as_str().unwrap_or("")
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -328,18 +384,27 @@ fn completion() {
     let general = c.request("textDocument/completion", at(&uri, pos(MAIN, "abs(", 0, 0)));
     insta::assert_snapshot!("completion_general", completion_lines(&general));
     // Inside `close`: its parameters and dimension variable.
-    let in_def = c.request("textDocument/completion", at(&uri, pos(MAIN, "norm_inf", 0, 0)));
+    let in_def = c.request(
+        "textDocument/completion",
+        at(&uri, pos(MAIN, "norm_inf", 0, 0)),
+    );
     let lines = completion_lines(&in_def);
     let head: Vec<&str> = lines.lines().take(4).collect();
     insta::assert_snapshot!("completion_in_def", head.join("\n"));
     // After `f(x)[`: the output indices of `f`.
-    let edited = MAIN.replace("query worst", "property p = forall x in X. f(x)[\nquery worst");
+    let edited = MAIN.replace(
+        "query worst",
+        "property p = forall x in X. f(x)[\nquery worst",
+    );
     c.notify(
         "textDocument/didChange",
         json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": edited }] }),
     );
     c.diagnostics(&uri);
-    let idx = c.request("textDocument/completion", at(&uri, pos(&edited, "f(x)[\n", 0, 5)));
+    let idx = c.request(
+        "textDocument/completion",
+        at(&uri, pos(&edited, "f(x)[\n", 0, 5)),
+    );
     insta::assert_snapshot!("completion_indices", completion_lines(&idx));
     c.finish();
 }
@@ -349,7 +414,10 @@ fn document_symbols() {
     let (mut c, _) = Client::start("symbols");
     let uri = c.open("main.prop", MAIN);
     c.diagnostics(&uri);
-    let s = c.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    let s = c.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": uri } }),
+    );
     let lines: Vec<String> = s
         .as_array()
         .cloned()
@@ -364,7 +432,12 @@ fn document_symbols() {
                 x["detail"].as_str().unwrap_or("")
             )];
             for ch in x["children"].as_array().cloned().unwrap_or_default() {
-                v.push(format!("  {} (kind {}) : {}", ch["name"].as_str().unwrap_or(""), ch["kind"], ch["detail"].as_str().unwrap_or("")));
+                v.push(format!(
+                    "  {} (kind {}) : {}",
+                    ch["name"].as_str().unwrap_or(""),
+                    ch["kind"],
+                    ch["detail"].as_str().unwrap_or("")
+                ));
             }
             v
         })
@@ -388,12 +461,33 @@ fn formatting() {
 fn semantic_tokens() {
     let (mut c, init) = Client::start("tokens");
     let legend = init["capabilities"]["semanticTokensProvider"]["legend"].clone();
-    let types: Vec<String> = legend["tokenTypes"].as_array().cloned().unwrap_or_default().iter().map(|t| t.as_str().unwrap_or("").to_string()).collect();
-    let mods: Vec<String> = legend["tokenModifiers"].as_array().cloned().unwrap_or_default().iter().map(|t| t.as_str().unwrap_or("").to_string()).collect();
+    let types: Vec<String> = legend["tokenTypes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|t| t.as_str().unwrap_or("").to_string())
+        .collect();
+    let mods: Vec<String> = legend["tokenModifiers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|t| t.as_str().unwrap_or("").to_string())
+        .collect();
     let uri = c.open("main.prop", MAIN);
     c.diagnostics(&uri);
-    let t = c.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": uri } }));
-    let data: Vec<u64> = t["data"].as_array().cloned().unwrap_or_default().iter().filter_map(Value::as_u64).collect();
+    let t = c.request(
+        "textDocument/semanticTokens/full",
+        json!({ "textDocument": { "uri": uri } }),
+    );
+    let data: Vec<u64> = t["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
     assert_eq!(data.len() % 5, 0);
     // Decode into `line:col text type modifiers`.
     let lines: Vec<&str> = MAIN.lines().collect();
@@ -406,10 +500,54 @@ fn semantic_tokens() {
         } else {
             col += tok[1];
         }
-        let text: String = lines.get(line as usize).unwrap_or(&"").chars().skip(col as usize).take(tok[2] as usize).collect();
-        let m: Vec<&str> = (0..mods.len()).filter(|b| tok[4] & (1 << b) != 0).map(|b| mods[b].as_str()).collect();
-        out.push(format!("{line}:{col} {text:?} {} {}", types.get(tok[3] as usize).map(String::as_str).unwrap_or("?"), m.join(",")));
+        let text: String = lines
+            .get(line as usize)
+            .unwrap_or(&"")
+            .chars()
+            .skip(col as usize)
+            .take(tok[2] as usize)
+            .collect();
+        let m: Vec<&str> = (0..mods.len())
+            .filter(|b| tok[4] & (1 << b) != 0)
+            .map(|b| mods[b].as_str())
+            .collect();
+        out.push(format!(
+            "{line}:{col} {text:?} {} {}",
+            types
+                .get(tok[3] as usize)
+                .map(String::as_str)
+                .unwrap_or("?"),
+            m.join(",")
+        ));
     }
     insta::assert_snapshot!("semantic_tokens", out.join("\n"));
+    c.finish();
+}
+
+#[test]
+fn path_import_with_a_broken_file() {
+    let (mut c, _) = Client::start("path-import");
+    c.write(
+        "defs.prop",
+        "/// Half the sum.\ndef mid(a: Real, b: Real) : Real = (a + b) / 2\n",
+    );
+    let text = "import \"defs.prop\"\n\nnetwork f : Real[1] -> Real[1]\n\nproperty p = forall x in box(0, 1). f([mid(x, 1)])[0] >= 0\n\nproperty q = forall x in box(0, 1). f(x)[0] >=\n";
+    let uri = c.open("main.prop", text);
+    let d = c.diagnostics(&uri);
+    let codes: Vec<&str> = d["diagnostics"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(codes, ["E0002"], "{d}");
+    let def = c.request("textDocument/definition", at(&uri, pos(text, "mid(", 0, 1)));
+    let hover = c.request("textDocument/hover", at(&uri, pos(text, "mid(", 0, 1)));
+    let module = c.request("textDocument/hover", at(&uri, pos(text, "defs.prop", 0, 1)));
+    let out = format!(
+        "{}\n{}\n{}",
+        c.show(&def),
+        hover["contents"]["value"].as_str().unwrap_or(""),
+        module["contents"]["value"].as_str().unwrap_or("")
+    );
+    insta::assert_snapshot!("path_import", out);
     c.finish();
 }

@@ -49,7 +49,7 @@ fn net(file: &str) -> Network {
     onnx::load(&root().join("specs/networks").join(file)).expect("network loads")
 }
 
-fn input<'a>(result: &'a Value, name: &str) -> Vec<f64> {
+fn input(result: &Value, name: &str) -> Vec<f64> {
     result["counterexample"]["inputs"][name]
         .as_array()
         .unwrap_or_else(|| panic!("input `{name}` in {result}"))

@@ -496,3 +496,16 @@ fn lower_property(
         }
     }
 }
+
+/// Read-only views for the language server.
+impl Session {
+    /// The syntax tree of a file, once a run of [`Session::compile`] has parsed it.
+    pub fn ast(&self, file: FileId) -> Option<&SpecFile> {
+        self.parsed.get(&file)
+    }
+
+    /// The file of an embedded stdlib module, if a run has loaded it.
+    pub fn stdlib_file_id(&self, module: &str) -> Option<FileId> {
+        self.sources.find(&format!("<{}>", module.replace('.', "/") + ".prop"))
+    }
+}
