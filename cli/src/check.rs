@@ -127,7 +127,7 @@ pub fn run(args: CheckArgs) -> u8 {
     let width = program.problems.iter().map(|p| label(p).len()).max().unwrap_or(0).max(8);
     let human = args.format == Format::Human;
     if human {
-        println!("checking {} ({} properties and queries)", args.bind.spec.display(), program.problems.len());
+        outln!("checking {} ({} properties and queries)", args.bind.spec.display(), program.problems.len());
     }
     let mut outcomes = Vec::new();
     let (mut holds, mut violated, mut unknown) = (0, 0, 0);
@@ -186,7 +186,7 @@ pub fn run(args: CheckArgs) -> u8 {
                     }
                 }
             }
-            print!("{s}");
+            out!("{s}");
             let _ = std::io::stdout().flush();
         }
         outcomes.push(outcome);
@@ -204,10 +204,10 @@ pub fn run(args: CheckArgs) -> u8 {
             }
             line.push_str(&format!(" {bounded} of {queries} queries bounded ({exact_bounds} exact)"));
         }
-        println!("{line}");
+        outln!("{line}");
     } else {
         let report = Report::from_outcomes(&args.bind.spec.display().to_string(), program, &outcomes);
-        println!("{}", report.to_json());
+        outln!("{}", report.to_json());
     }
     if violated > 0 {
         1

@@ -34,14 +34,14 @@ pub fn run(args: CompileArgs) -> u8 {
     };
     match args.emit {
         Emit::Ir => {
-            print!("{}", bound.program);
+            out!("{}", bound.program);
             0
         }
         Emit::Lp => {
             let nets: Vec<&propc_runtime::network::Network> = bound.networks.iter().collect();
             for p in &bound.program.problems {
                 match propc_runtime::milp::to_lp_text(p, &nets) {
-                    Ok(t) => print!("{t}"),
+                    Ok(t) => out!("{t}"),
                     Err(e) => {
                         bind::print_diagnostics(&bound.session, &[bind::plain_error("E0603", e, "check that the networks fit the spec")]);
                         return 2;

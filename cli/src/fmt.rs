@@ -70,8 +70,8 @@ pub fn run(args: FmtArgs) -> u8 {
         }
         changed += 1;
         if args.check {
-            println!("{}", path.display());
-            print!("{}", first_difference(&text, &formatted));
+            outln!("{}", path.display());
+            out!("{}", first_difference(&text, &formatted));
         } else if let Err(e) = std::fs::write(path, &formatted) {
             eprintln!("error: cannot write `{}`: {e}", path.display());
             failed = true;

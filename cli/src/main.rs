@@ -7,6 +7,23 @@
 //! Invariant: every error the user can cause is printed as a diagnostic with exit code
 //! 2, never as a panic.
 
+/// `println!` that ignores a closed stdout (e.g. `propc check ... | head`) instead of
+/// panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `print!` that ignores a closed stdout.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 mod bind;
 mod check;
 mod compile;

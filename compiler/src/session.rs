@@ -243,7 +243,9 @@ impl Session {
             sig_errors.extend(el.diagnostics);
         }
         diags.extend(sig_errors);
-        for (n, _) in bindings.networks.iter() {
+        let mut bound_names: Vec<&String> = bindings.networks.keys().collect();
+        bound_names.sort();
+        for n in bound_names {
             if !sigs.iter().any(|s| &s.name == n) && !diags.iter().any(|d| d.code == "E0401") {
                 diags.push(
                     Diagnostic::error("E0404", format!("`--net {n}=...` names no network of the spec"))
@@ -342,7 +344,8 @@ impl Session {
 }
 
 fn names_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let v: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    let mut v: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    v.sort();
     if v.is_empty() { "none".to_string() } else { v.join(", ") }
 }
 

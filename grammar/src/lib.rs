@@ -8,6 +8,7 @@
 pub mod ast;
 pub mod diagnostic;
 pub mod dump;
+pub mod format;
 pub mod lexer;
 mod parser;
 pub mod span;
@@ -25,5 +26,6 @@ lalrpop_util::lalrpop_mod!(
 );
 
 pub use diagnostic::{Diagnostic, Label, Severity, render};
+pub use format::format_source;
 pub use parser::{parse, parse_expr};
 pub use span::{FileId, SourceMap, Span};
