@@ -50,7 +50,11 @@ pub fn print_diagnostics(session: &Session, diags: &[Diagnostic]) {
 }
 
 /// An error without a place in a spec (arguments, files).
-pub fn plain_error(code: &'static str, message: impl Into<String>, help: impl Into<String>) -> Diagnostic {
+pub fn plain_error(
+    code: &'static str,
+    message: impl Into<String>,
+    help: impl Into<String>,
+) -> Diagnostic {
     Diagnostic::error(code, message).with_help(help)
 }
 
@@ -70,7 +74,10 @@ pub fn bind(args: &BindArgs, require_networks: bool) -> Result<Bound, u8> {
     let file = match session.load(&args.spec) {
         Ok(f) => f,
         Err(e) => {
-            print_diagnostics(&session, &[plain_error("E0601", e, "give the path of a `.prop` file")]);
+            print_diagnostics(
+                &session,
+                &[plain_error("E0601", e, "give the path of a `.prop` file")],
+            );
             return Err(2);
         }
     };
@@ -100,7 +107,11 @@ pub fn bind(args: &BindArgs, require_networks: bool) -> Result<Bound, u8> {
                 format!(
                     "the spec declares {} networks; write `--net NAME=PATH` with NAME one of {}",
                     declared.len(),
-                    declared.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+                    declared
+                        .iter()
+                        .map(|d| format!("`{d}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
         }
@@ -124,12 +135,18 @@ pub fn bind(args: &BindArgs, require_networks: bool) -> Result<Bound, u8> {
                 loaded.insert(name.clone(), net);
             }
             Err(e) => {
-                let mut d = Diagnostic::error("E0602", format!("network `{name}` (`{}`): {}", path.display(), e.message))
-                    .with_help(e.help.clone());
+                let mut d = Diagnostic::error(
+                    "E0602",
+                    format!("network `{name}` (`{}`): {}", path.display(), e.message),
+                )
+                .with_help(e.help.clone());
                 if let Some(node) = &e.node {
                     d = d.with_note(format!(
                         "in node `{node}`{}",
-                        e.op_type.as_ref().map(|o| format!(" ({o})")).unwrap_or_default()
+                        e.op_type
+                            .as_ref()
+                            .map(|o| format!(" ({o})"))
+                            .unwrap_or_default()
                     ));
                 }
                 errors.push(d);
@@ -139,7 +156,11 @@ pub fn bind(args: &BindArgs, require_networks: bool) -> Result<Bound, u8> {
     for p in &args.params {
         match split_binding(p) {
             Some((n, v)) => bindings.params.push((n.to_string(), v.to_string())),
-            None => errors.push(plain_error("E0404", format!("`--param {p}` is not `NAME=VALUE`"), "write e.g. `--param eps=0.02`")),
+            None => errors.push(plain_error(
+                "E0404",
+                format!("`--param {p}` is not `NAME=VALUE`"),
+                "write e.g. `--param eps=0.02`",
+            )),
         }
     }
     for d in &args.data {
@@ -148,9 +169,17 @@ pub fn bind(args: &BindArgs, require_networks: bool) -> Result<Bound, u8> {
                 Ok(rows) => {
                     bindings.datasets.insert(n.to_string(), rows);
                 }
-                Err(e) => errors.push(plain_error("E0403", format!("dataset `{n}`: {e}"), "give a CSV file of numbers, one sample per row")),
+                Err(e) => errors.push(plain_error(
+                    "E0403",
+                    format!("dataset `{n}`: {e}"),
+                    "give a CSV file of numbers, one sample per row",
+                )),
             },
-            None => errors.push(plain_error("E0404", format!("`--data {d}` is not `NAME=PATH`"), "write e.g. `--data test=test.csv`")),
+            None => errors.push(plain_error(
+                "E0404",
+                format!("`--data {d}` is not `NAME=PATH`"),
+                "write e.g. `--data test=test.csv`",
+            )),
         }
     }
     if require_networks {
@@ -170,7 +199,9 @@ pub fn bind(args: &BindArgs, require_networks: bool) -> Result<Bound, u8> {
     }
     let compiled = session.compile(file, &bindings, Mode::Compile);
     print_diagnostics(&session, &compiled.diagnostics);
-    let Some(program) = compiled.program else { return Err(2) };
+    let Some(program) = compiled.program else {
+        return Err(2);
+    };
     let mut networks = Vec::new();
     for sig in &program.networks {
         match loaded.remove(&sig.name) {
@@ -179,11 +210,19 @@ pub fn bind(args: &BindArgs, require_networks: bool) -> Result<Bound, u8> {
             None => {
                 print_diagnostics(
                     &session,
-                    &[plain_error("E0404", format!("network `{}` is not bound to a file", sig.name), format!("pass `--net {}=PATH.onnx`", sig.name))],
+                    &[plain_error(
+                        "E0404",
+                        format!("network `{}` is not bound to a file", sig.name),
+                        format!("pass `--net {}=PATH.onnx`", sig.name),
+                    )],
                 );
                 return Err(2);
             }
         }
     }
-    Ok(Bound { session, program, networks })
+    Ok(Bound {
+        session,
+        program,
+        networks,
+    })
 }

@@ -72,10 +72,23 @@ fn fmt_short(x: f64) -> String {
     }
 }
 
-fn point_table(out: &mut String, inputs: &[(String, Vec<f64>)], apps: &[AppValue], program: &Program, problem_inputs: &[String]) {
-    let mut rows: Vec<(String, String)> = inputs.iter().map(|(n, v)| (n.clone(), fmt_vec(v))).collect();
+fn point_table(
+    out: &mut String,
+    inputs: &[(String, Vec<f64>)],
+    apps: &[AppValue],
+    program: &Program,
+    problem_inputs: &[String],
+) {
+    let mut rows: Vec<(String, String)> = inputs
+        .iter()
+        .map(|(n, v)| (n.clone(), fmt_vec(v)))
+        .collect();
     for a in apps {
-        let net = program.networks.get(a.network).map(|n| n.name.as_str()).unwrap_or("?");
+        let net = program
+            .networks
+            .get(a.network)
+            .map(|n| n.name.as_str())
+            .unwrap_or("?");
         // Name the application by its input when that input is one quantified variable.
         let arg = inputs
             .iter()
@@ -100,7 +113,10 @@ fn label(p: &propc_compiler::ir::Problem) -> String {
 
 pub fn run(args: CheckArgs) -> u8 {
     if !(args.timeout.is_finite() && args.timeout >= 0.0) {
-        eprintln!("error[E0404]: `--timeout {}` is not a number of seconds\n  = help: pass e.g. `--timeout 60`", args.timeout);
+        eprintln!(
+            "error[E0404]: `--timeout {}` is not a number of seconds\n  = help: pass e.g. `--timeout 60`",
+            args.timeout
+        );
         return 2;
     }
     let solver = match args.solver {
@@ -124,10 +140,20 @@ pub fn run(args: CheckArgs) -> u8 {
         ..verify::Options::default()
     };
     let program = &bound.program;
-    let width = program.problems.iter().map(|p| label(p).len()).max().unwrap_or(0).max(8);
+    let width = program
+        .problems
+        .iter()
+        .map(|p| label(p).len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
     let human = args.format == Format::Human;
     if human {
-        outln!("checking {} ({} properties and queries)", args.bind.spec.display(), program.problems.len());
+        outln!(
+            "checking {} ({} properties and queries)",
+            args.bind.spec.display(),
+            program.problems.len()
+        );
     }
     let mut outcomes = Vec::new();
     let (mut holds, mut violated, mut unknown) = (0, 0, 0);
@@ -138,9 +164,17 @@ pub fn run(args: CheckArgs) -> u8 {
             Outcome::Holds { .. } => holds += 1,
             Outcome::Violated { .. } => violated += 1,
             Outcome::Unknown { .. } => unknown += 1,
-            Outcome::Bound { lower, upper, exact, .. } => {
+            Outcome::Bound {
+                lower,
+                upper,
+                exact,
+                ..
+            } => {
                 let proven = match &p.goal {
-                    Goal::Optimize { sense: Sense::Maximize, .. } => upper.is_some(),
+                    Goal::Optimize {
+                        sense: Sense::Maximize,
+                        ..
+                    } => upper.is_some(),
                     _ => lower.is_some(),
                 };
                 let empty = matches!(&p.goal, Goal::Optimize { regions, .. } if regions.is_empty());
@@ -157,25 +191,61 @@ pub fn run(args: CheckArgs) -> u8 {
             let name = label(p);
             match &outcome {
                 Outcome::Holds { method, seconds } => {
-                    s.push_str(&format!("  {name:<width$}  holds      {seconds:>7.2}s  ({})\n", method.name()));
+                    s.push_str(&format!(
+                        "  {name:<width$}  holds      {seconds:>7.2}s  ({})\n",
+                        method.name()
+                    ));
                 }
-                Outcome::Violated { counterexample, method, seconds } => {
-                    s.push_str(&format!("  {name:<width$}  VIOLATED   {seconds:>7.2}s  ({})\n", method.name()));
+                Outcome::Violated {
+                    counterexample,
+                    method,
+                    seconds,
+                } => {
+                    s.push_str(&format!(
+                        "  {name:<width$}  VIOLATED   {seconds:>7.2}s  ({})\n",
+                        method.name()
+                    ));
                     s.push_str("    counterexample (re-checked in f64):\n");
                     let inputs: Vec<String> = p.inputs.iter().map(|q| q.name.clone()).collect();
-                    point_table(&mut s, &counterexample.inputs, &counterexample.applications, program, &inputs);
+                    point_table(
+                        &mut s,
+                        &counterexample.inputs,
+                        &counterexample.applications,
+                        program,
+                        &inputs,
+                    );
                 }
-                Outcome::Unknown { reason, seconds, margin_lower_bound } => {
-                    s.push_str(&format!("  {name:<width$}  unknown    {seconds:>7.2}s  ({reason})\n"));
+                Outcome::Unknown {
+                    reason,
+                    seconds,
+                    margin_lower_bound,
+                } => {
+                    s.push_str(&format!(
+                        "  {name:<width$}  unknown    {seconds:>7.2}s  ({reason})\n"
+                    ));
                     if let Some(m) = margin_lower_bound {
-                        s.push_str(&format!("    best bound on the violation margin: {}\n", fmt_short(*m)));
+                        s.push_str(&format!(
+                            "    best bound on the violation margin: {}\n",
+                            fmt_short(*m)
+                        ));
                     }
                 }
-                Outcome::Bound { lower, upper, witness, exact, method, reason, seconds } => {
+                Outcome::Bound {
+                    lower,
+                    upper,
+                    witness,
+                    exact,
+                    method,
+                    reason,
+                    seconds,
+                } => {
                     let lo = lower.map(fmt_num).unwrap_or_else(|| "?".into());
                     let hi = upper.map(fmt_num).unwrap_or_else(|| "?".into());
                     let tag = if *exact { "exact" } else { "bounds" };
-                    s.push_str(&format!("  {name:<width$}  in [{lo}, {hi}] {tag}  {seconds:.2}s  ({})\n", method.name()));
+                    s.push_str(&format!(
+                        "  {name:<width$}  in [{lo}, {hi}] {tag}  {seconds:.2}s  ({})\n",
+                        method.name()
+                    ));
                     if let Some(r) = reason {
                         s.push_str(&format!("    note: {r}\n"));
                     }
@@ -196,17 +266,22 @@ pub fn run(args: CheckArgs) -> u8 {
         let queries = bounded + unbounded;
         let mut line = String::from("summary:");
         if properties > 0 || queries == 0 {
-            line.push_str(&format!(" {holds} holds, {violated} violated, {unknown} unknown"));
+            line.push_str(&format!(
+                " {holds} holds, {violated} violated, {unknown} unknown"
+            ));
         }
         if queries > 0 {
             if properties > 0 {
                 line.push(';');
             }
-            line.push_str(&format!(" {bounded} of {queries} queries bounded ({exact_bounds} exact)"));
+            line.push_str(&format!(
+                " {bounded} of {queries} queries bounded ({exact_bounds} exact)"
+            ));
         }
         outln!("{line}");
     } else {
-        let report = Report::from_outcomes(&args.bind.spec.display().to_string(), program, &outcomes);
+        let report =
+            Report::from_outcomes(&args.bind.spec.display().to_string(), program, &outcomes);
         outln!("{}", report.to_json());
     }
     if violated > 0 {

@@ -43,7 +43,14 @@ pub fn run(args: CompileArgs) -> u8 {
                 match propc_runtime::milp::to_lp_text(p, &nets) {
                     Ok(t) => out!("{t}"),
                     Err(e) => {
-                        bind::print_diagnostics(&bound.session, &[bind::plain_error("E0603", e, "check that the networks fit the spec")]);
+                        bind::print_diagnostics(
+                            &bound.session,
+                            &[bind::plain_error(
+                                "E0603",
+                                e,
+                                "check that the networks fit the spec",
+                            )],
+                        );
                         return 2;
                     }
                 }

@@ -35,7 +35,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "propc", version, about = "Specify, verify and enforce properties of neural networks")]
+#[command(
+    name = "propc",
+    version,
+    about = "Specify, verify and enforce properties of neural networks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

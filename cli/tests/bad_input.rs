@@ -19,7 +19,11 @@ fn tmp(name: &str, text: &str) -> PathBuf {
 /// Runs propc from the repository root; returns (exit code, stderr with the temp dir
 /// replaced by `<tmp>`).
 fn propc(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_propc")).current_dir(root()).args(args).output().expect("propc runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_propc"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("propc runs");
     let dir = std::env::temp_dir().join(format!("propc-bad-input-{}", std::process::id()));
     let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.display().to_string(), "<tmp>");
     assert!(!stderr.contains("panicked"), "panic: {stderr}");
@@ -30,7 +34,10 @@ fn expect_error(name: &str, args: &[&str]) {
     let (code, stderr) = propc(args);
     assert_eq!(code, 2, "{name}: exit code {code}, stderr:\n{stderr}");
     assert!(stderr.to_lowercase().contains("error"), "{name}: {stderr}");
-    assert!(stderr.to_lowercase().contains("help"), "{name}: no help line: {stderr}");
+    assert!(
+        stderr.to_lowercase().contains("help"),
+        "{name}: no help line: {stderr}"
+    );
     insta::assert_snapshot!(name, stderr);
 }
 
@@ -38,32 +45,70 @@ const MONO: &str = "specs/monotone_holds.prop";
 
 #[test]
 fn truncated_onnx() {
-    expect_error("truncated_onnx", &["check", MONO, "--net", "f=specs/networks/bad/truncated.onnx"]);
+    expect_error(
+        "truncated_onnx",
+        &[
+            "check",
+            MONO,
+            "--net",
+            "f=specs/networks/bad/truncated.onnx",
+        ],
+    );
 }
 
 #[test]
 fn unsupported_operator() {
-    expect_error("unsupported_operator", &["check", MONO, "--net", "f=specs/networks/bad/unsupported_op.onnx"]);
+    expect_error(
+        "unsupported_operator",
+        &[
+            "check",
+            MONO,
+            "--net",
+            "f=specs/networks/bad/unsupported_op.onnx",
+        ],
+    );
 }
 
 #[test]
 fn nan_weight() {
-    expect_error("nan_weight", &["check", MONO, "--net", "f=specs/networks/bad/nan_weight.onnx"]);
+    expect_error(
+        "nan_weight",
+        &[
+            "check",
+            MONO,
+            "--net",
+            "f=specs/networks/bad/nan_weight.onnx",
+        ],
+    );
 }
 
 #[test]
 fn missing_network_file() {
-    expect_error("missing_network_file", &["check", MONO, "--net", "f=specs/networks/none.onnx"]);
+    expect_error(
+        "missing_network_file",
+        &["check", MONO, "--net", "f=specs/networks/none.onnx"],
+    );
 }
 
 #[test]
 fn missing_spec() {
-    expect_error("missing_spec", &["check", "specs/none.prop", "--net", "specs/networks/mono_up.onnx"]);
+    expect_error(
+        "missing_spec",
+        &[
+            "check",
+            "specs/none.prop",
+            "--net",
+            "specs/networks/mono_up.onnx",
+        ],
+    );
 }
 
 #[test]
 fn network_signature_mismatch() {
-    expect_error("network_signature_mismatch", &["check", MONO, "--net", "f=specs/networks/fair.onnx"]);
+    expect_error(
+        "network_signature_mismatch",
+        &["check", MONO, "--net", "f=specs/networks/fair.onnx"],
+    );
 }
 
 #[test]
@@ -73,43 +118,111 @@ fn unbound_network() {
 
 #[test]
 fn bare_net_with_two_networks() {
-    expect_error("bare_net_with_two_networks", &["check", "specs/implication.prop", "--net", "specs/networks/original.onnx"]);
+    expect_error(
+        "bare_net_with_two_networks",
+        &[
+            "check",
+            "specs/implication.prop",
+            "--net",
+            "specs/networks/original.onnx",
+        ],
+    );
 }
 
 #[test]
 fn malformed_spec() {
-    let p = tmp("malformed.prop", "network f : Real[2] -> Real[1]\nproperty p = forall x in box(zeros(2), ones(2)). f(x)[0] <=\nlet = 3\n");
-    expect_error("malformed_spec", &["check", p.to_str().expect("utf-8"), "--net", "specs/networks/smooth.onnx"]);
+    let p = tmp(
+        "malformed.prop",
+        "network f : Real[2] -> Real[1]\nproperty p = forall x in box(zeros(2), ones(2)). f(x)[0] <=\nlet = 3\n",
+    );
+    expect_error(
+        "malformed_spec",
+        &[
+            "check",
+            p.to_str().expect("utf-8"),
+            "--net",
+            "specs/networks/smooth.onnx",
+        ],
+    );
 }
 
 #[test]
 fn empty_domain() {
-    let p = tmp("empty.prop", "network f : Real[2] -> Real[1]\nproperty p = forall x in box([0, 1], [1, 0.5]). f(x)[0] <= 1\n");
-    expect_error("empty_domain", &["check", p.to_str().expect("utf-8"), "--net", "specs/networks/smooth.onnx"]);
+    let p = tmp(
+        "empty.prop",
+        "network f : Real[2] -> Real[1]\nproperty p = forall x in box([0, 1], [1, 0.5]). f(x)[0] <= 1\n",
+    );
+    expect_error(
+        "empty_domain",
+        &[
+            "check",
+            p.to_str().expect("utf-8"),
+            "--net",
+            "specs/networks/smooth.onnx",
+        ],
+    );
 }
 
 #[test]
 fn param_of_the_wrong_type() {
-    expect_error("param_of_the_wrong_type", &["check", "specs/fairness.prop", "--net", "specs/networks/fair.onnx", "--param", "tolerance=high"]);
+    expect_error(
+        "param_of_the_wrong_type",
+        &[
+            "check",
+            "specs/fairness.prop",
+            "--net",
+            "specs/networks/fair.onnx",
+            "--param",
+            "tolerance=high",
+        ],
+    );
 }
 
 #[test]
 fn dataset_with_wrong_column_count() {
     let p = tmp("short.csv", "1,2\n3,4\n");
     let data = format!("points={}", p.display());
-    expect_error("dataset_with_wrong_column_count", &["check", "specs/local_robustness.prop", "--net", "specs/networks/classifier.onnx", "--data", &data]);
+    expect_error(
+        "dataset_with_wrong_column_count",
+        &[
+            "check",
+            "specs/local_robustness.prop",
+            "--net",
+            "specs/networks/classifier.onnx",
+            "--data",
+            &data,
+        ],
+    );
 }
 
 #[test]
 fn dataset_with_non_numbers() {
     let p = tmp("words.csv", "x1,x2,label\n0.1,0.2,0\n0.3,oops,1\n");
     let data = format!("points={}", p.display());
-    expect_error("dataset_with_non_numbers", &["check", "specs/local_robustness.prop", "--net", "specs/networks/classifier.onnx", "--data", &data]);
+    expect_error(
+        "dataset_with_non_numbers",
+        &[
+            "check",
+            "specs/local_robustness.prop",
+            "--net",
+            "specs/networks/classifier.onnx",
+            "--data",
+            &data,
+        ],
+    );
 }
 
 #[test]
 fn unbound_dataset() {
-    expect_error("unbound_dataset", &["check", "specs/local_robustness.prop", "--net", "specs/networks/classifier.onnx"]);
+    expect_error(
+        "unbound_dataset",
+        &[
+            "check",
+            "specs/local_robustness.prop",
+            "--net",
+            "specs/networks/classifier.onnx",
+        ],
+    );
 }
 
 #[test]
@@ -118,7 +231,15 @@ fn binary_garbage_spec() {
     std::fs::create_dir_all(&dir).expect("dir");
     let p = dir.join("garbage.prop");
     std::fs::write(&p, [0u8, 159, 146, 150, 255, 0, 1, 2]).expect("write");
-    expect_error("binary_garbage_spec", &["check", p.to_str().expect("utf-8"), "--net", "specs/networks/smooth.onnx"]);
+    expect_error(
+        "binary_garbage_spec",
+        &[
+            "check",
+            p.to_str().expect("utf-8"),
+            "--net",
+            "specs/networks/smooth.onnx",
+        ],
+    );
 }
 
 #[test]
@@ -145,7 +266,16 @@ fn deeply_nested_expression_does_not_overflow() {
 fn zero_timeout_is_unknown_never_holds() {
     let out = Command::new(env!("CARGO_BIN_EXE_propc"))
         .current_dir(root())
-        .args(["check", MONO, "--net", "specs/networks/mono_up.onnx", "--timeout", "0", "--format", "json"])
+        .args([
+            "check",
+            MONO,
+            "--net",
+            "specs/networks/mono_up.onnx",
+            "--timeout",
+            "0",
+            "--format",
+            "json",
+        ])
         .output()
         .expect("runs");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");

@@ -28,21 +28,37 @@ fn check(spec: &str, extra: &[&str]) -> Run {
     let e = expected();
     let entry = &e[spec];
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_propc"));
-    cmd.current_dir(root()).arg("check").arg(format!("specs/{spec}.prop")).args(["--format", "json", "--timeout", "120"]);
+    cmd.current_dir(root())
+        .arg("check")
+        .arg(format!("specs/{spec}.prop"))
+        .args(["--format", "json", "--timeout", "120"]);
     for (name, file) in entry["networks"].as_object().expect("networks") {
-        cmd.arg("--net").arg(format!("{name}=specs/networks/{}", file.as_str().expect("file")));
+        cmd.arg("--net").arg(format!(
+            "{name}=specs/networks/{}",
+            file.as_str().expect("file")
+        ));
     }
     if let Some(data) = entry.get("data").and_then(|d| d.as_object()) {
         for (name, file) in data {
-            cmd.arg("--data").arg(format!("{name}=specs/data/{}", file.as_str().expect("file")));
+            cmd.arg("--data").arg(format!(
+                "{name}=specs/data/{}",
+                file.as_str().expect("file")
+            ));
         }
     }
     cmd.args(extra);
     let out = cmd.output().expect("propc runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{spec}: not JSON ({e}):\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
-    Run { code: out.status.code().unwrap_or(-1), json }
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "{spec}: not JSON ({e}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        json,
+    }
 }
 
 fn net(file: &str) -> Network {
@@ -64,13 +80,24 @@ fn results(run: &Run) -> &Vec<Value> {
 
 fn single_verdict(spec: &str, property: &str) -> (Run, Option<Value>) {
     let run = check(spec, &[]);
-    let want = expected()[spec][property].as_str().expect("verdict").to_string();
+    let want = expected()[spec][property]
+        .as_str()
+        .expect("verdict")
+        .to_string();
     let rs = results(&run);
     assert_eq!(rs.len(), 1, "{spec}: {}", run.json);
     assert_eq!(rs[0]["name"], property);
     assert_eq!(rs[0]["verdict"], want.as_str(), "{spec}: {}", run.json);
-    assert_eq!(run.code, if want == "holds" { 0 } else { 1 }, "{spec}: exit code");
-    let cex = if want == "violated" { Some(rs[0].clone()) } else { None };
+    assert_eq!(
+        run.code,
+        if want == "holds" { 0 } else { 1 },
+        "{spec}: exit code"
+    );
+    let cex = if want == "violated" {
+        Some(rs[0].clone())
+    } else {
+        None
+    };
     (run, cex)
 }
 
@@ -90,7 +117,10 @@ fn monotone_violated_with_a_real_counterexample() {
     let (x, y) = (input(&r, "x"), input(&r, "y"));
     let f = net("mono_broken.onnx");
     assert!(in_box(&x, 0.0, 1.0) && in_box(&y, 0.0, 1.0));
-    assert!(x[0] <= y[0] && x[1] == y[1] && x[2] == y[2], "premise: {x:?} {y:?}");
+    assert!(
+        x[0] <= y[0] && x[1] == y[1] && x[2] == y[2],
+        "premise: {x:?} {y:?}"
+    );
     let (fx, fy) = (f.eval(&x).expect("eval")[0], f.eval(&y).expect("eval")[0]);
     assert!(fx > fy, "not a violation: f(x) = {fx}, f(y) = {fy}");
 }
@@ -118,16 +148,32 @@ fn global_robustness_bound_brackets_the_independent_optimum() {
     assert_eq!(run.code, 0, "{}", run.json);
     let r = &results(&run)[0];
     let want = &expected()["global_robustness"]["output_variation"];
-    let (lo, hi) = (r["lower"].as_f64().expect("lower"), r["upper"].as_f64().expect("upper"));
-    let (wlo, whi) = (want["lower"].as_f64().expect("lower"), want["upper"].as_f64().expect("upper"));
+    let (lo, hi) = (
+        r["lower"].as_f64().expect("lower"),
+        r["upper"].as_f64().expect("upper"),
+    );
+    let (wlo, whi) = (
+        want["lower"].as_f64().expect("lower"),
+        want["upper"].as_f64().expect("upper"),
+    );
     // The sound upper bound is at least the best value found independently, and the
     // witness value cannot beat the independent sound upper bound.
     assert!(hi >= wlo, "upper bound {hi} below an attained value {wlo}");
-    assert!(lo <= whi + 1e-12, "witness value {lo} above the independent upper bound {whi}");
+    assert!(
+        lo <= whi + 1e-12,
+        "witness value {lo} above the independent upper bound {whi}"
+    );
     assert!(hi - lo <= 1e-4, "gap too wide: [{lo}, {hi}]");
     // The witness really attains its value.
     let w = &r["witness"];
-    let get = |n: &str| -> Vec<f64> { w["inputs"][n].as_array().expect("input").iter().map(|v| v.as_f64().expect("num")).collect() };
+    let get = |n: &str| -> Vec<f64> {
+        w["inputs"][n]
+            .as_array()
+            .expect("input")
+            .iter()
+            .map(|v| v.as_f64().expect("num"))
+            .collect()
+    };
     let (x, y) = (get("x"), get("y"));
     assert!(x.iter().zip(&y).all(|(a, b)| (a - b).abs() <= 0.05));
     let f = net("smooth.onnx");
@@ -162,7 +208,10 @@ fn samples(file: &str) -> Vec<(Vec<f64>, usize)> {
         .skip(1)
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
-            let v: Vec<f64> = l.split(',').map(|c| c.trim().parse().expect("number")).collect();
+            let v: Vec<f64> = l
+                .split(',')
+                .map(|c| c.trim().parse().expect("number"))
+                .collect();
             (v[..2].to_vec(), v[2] as usize)
         })
         .collect()
@@ -175,9 +224,15 @@ fn local_robustness_per_sample() {
     per_sample("local_robustness", "robust", |i, r| {
         let x = input(r, "x");
         let (x0, c) = &data[i];
-        assert!(x.iter().zip(x0).all(|(a, b)| (a - b).abs() <= 0.05), "outside the ball");
+        assert!(
+            x.iter().zip(x0).all(|(a, b)| (a - b).abs() <= 0.05),
+            "outside the ball"
+        );
         let out = f.eval(&x).expect("eval");
-        assert!((0..3).any(|j| j != *c && out[j] >= out[*c]), "class {c} still wins at {x:?}: {out:?}");
+        assert!(
+            (0..3).any(|j| j != *c && out[j] >= out[*c]),
+            "class {c} still wins at {x:?}: {out:?}"
+        );
     });
 }
 
@@ -188,10 +243,16 @@ fn implication_per_sample() {
     per_sample("implication", "pruned_implies_original", |i, r| {
         let x = input(r, "x");
         let (x0, c) = &data[i];
-        assert!(x.iter().zip(x0).all(|(a, b)| (a - b).abs() <= 0.02), "outside the ball");
+        assert!(
+            x.iter().zip(x0).all(|(a, b)| (a - b).abs() <= 0.02),
+            "outside the ball"
+        );
         let (go, ho) = (g.eval(&x).expect("eval"), h.eval(&x).expect("eval"));
         let bad = (0..3).any(|j| j != *c && (ho[*c] - ho[j]) - (go[*c] - go[j]) < 0.0);
-        assert!(bad, "no class margin of the original falls below the pruned one's at {x:?}");
+        assert!(
+            bad,
+            "no class margin of the original falls below the pruned one's at {x:?}"
+        );
     });
 }
 
@@ -214,12 +275,27 @@ fn transitivity_violated_with_a_real_counterexample() {
 #[test]
 fn verdicts_are_the_same_with_and_without_the_attack() {
     // The MILP alone must reach the same verdicts (the attack is only a shortcut).
-    for spec in ["monotone_violated", "transitivity_violated", "monotone_holds"] {
+    for spec in [
+        "monotone_violated",
+        "transitivity_violated",
+        "monotone_holds",
+    ] {
         let run = check(spec, &["--no-attack"]);
-        let want = expected()[spec].as_object().expect("entry").iter().find_map(|(k, v)| {
-            (k != "networks" && k != "witness" && k != "data").then(|| v.as_str().map(str::to_string)).flatten()
-        });
-        assert_eq!(results(&run)[0]["verdict"].as_str(), want.as_deref(), "{spec} without attack: {}", run.json);
+        let want = expected()[spec]
+            .as_object()
+            .expect("entry")
+            .iter()
+            .find_map(|(k, v)| {
+                (k != "networks" && k != "witness" && k != "data")
+                    .then(|| v.as_str().map(str::to_string))
+                    .flatten()
+            });
+        assert_eq!(
+            results(&run)[0]["verdict"].as_str(),
+            want.as_deref(),
+            "{spec} without attack: {}",
+            run.json
+        );
     }
 }
 
@@ -251,7 +327,11 @@ fn round_floats(v: &mut Value) {
 /// Same spec, same networks, same seed: the same report, times aside.
 #[test]
 fn reports_are_deterministic() {
-    for spec in ["local_robustness", "transitivity_violated", "global_robustness"] {
+    for spec in [
+        "local_robustness",
+        "transitivity_violated",
+        "global_robustness",
+    ] {
         let strip = |mut run: Run| {
             for r in run.json["results"].as_array_mut().expect("results") {
                 r["seconds"] = Value::Null;

@@ -37,13 +37,18 @@ pub struct Bindings {
 /// Reads a CSV file of numbers. A first line with a non-number is a header. Errors
 /// name the file, the line and the column.
 pub fn read_csv(path: &Path) -> Result<DatasetRows, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     parse_csv(&text, &path.display().to_string())
 }
 
 /// Parses CSV text (see [`read_csv`]).
 pub fn parse_csv(text: &str, source: &str) -> Result<DatasetRows, String> {
-    let mut out = DatasetRows { source: source.to_string(), header: None, rows: Vec::new() };
+    let mut out = DatasetRows {
+        source: source.to_string(),
+        header: None,
+        rows: Vec::new(),
+    };
     let mut width: Option<usize> = None;
     for (lineno, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -51,8 +56,11 @@ pub fn parse_csv(text: &str, source: &str) -> Result<DatasetRows, String> {
             continue;
         }
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        let parsed: Result<Vec<f64>, usize> =
-            cells.iter().enumerate().map(|(i, c)| c.parse::<f64>().map_err(|_| i)).collect();
+        let parsed: Result<Vec<f64>, usize> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.parse::<f64>().map_err(|_| i))
+            .collect();
         match parsed {
             Err(col) if out.rows.is_empty() && out.header.is_none() => {
                 let _ = col;
@@ -69,7 +77,11 @@ pub fn parse_csv(text: &str, source: &str) -> Result<DatasetRows, String> {
             }
             Ok(values) => {
                 if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
-                    return Err(format!("`{source}` line {}: column {} is not finite", lineno + 1, bad + 1));
+                    return Err(format!(
+                        "`{source}` line {}: column {} is not finite",
+                        lineno + 1,
+                        bad + 1
+                    ));
                 }
                 if let Some(w) = width
                     && w != values.len()

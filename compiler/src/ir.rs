@@ -97,7 +97,11 @@ pub enum Goal {
     Violation(Vec<Vec<LinAtom>>),
     /// A query: the optimum of `max_k objectives[k]` (maximize) or `min_k` (minimize)
     /// over the premise and the union of the regions (one empty region = the premise).
-    Optimize { sense: Sense, objectives: Vec<LinExpr>, regions: Vec<Vec<LinAtom>> },
+    Optimize {
+        sense: Sense,
+        objectives: Vec<LinExpr>,
+        regions: Vec<Vec<LinAtom>>,
+    },
 }
 
 /// A reference to a scalar: a variable or an output of a network application.
@@ -137,11 +141,17 @@ pub const EQ_TOLERANCE: f64 = 1e-9;
 
 impl LinExpr {
     pub fn constant(c: f64) -> LinExpr {
-        LinExpr { terms: Vec::new(), constant: c }
+        LinExpr {
+            terms: Vec::new(),
+            constant: c,
+        }
     }
 
     pub fn var(r: Ref) -> LinExpr {
-        LinExpr { terms: vec![(r, 1.0)], constant: 0.0 }
+        LinExpr {
+            terms: vec![(r, 1.0)],
+            constant: 0.0,
+        }
     }
 
     /// Sorts the terms, merges duplicates and drops zero coefficients.
@@ -155,18 +165,28 @@ impl LinExpr {
             }
         }
         out.retain(|(_, c)| *c != 0.0);
-        LinExpr { terms: out, constant: self.constant }
+        LinExpr {
+            terms: out,
+            constant: self.constant,
+        }
     }
 
     pub fn scale(&self, k: f64) -> LinExpr {
-        LinExpr { terms: self.terms.iter().map(|(r, c)| (*r, c * k)).collect(), constant: self.constant * k }
-            .canonicalize()
+        LinExpr {
+            terms: self.terms.iter().map(|(r, c)| (*r, c * k)).collect(),
+            constant: self.constant * k,
+        }
+        .canonicalize()
     }
 
     pub fn add(&self, other: &LinExpr) -> LinExpr {
         let mut terms = self.terms.clone();
         terms.extend_from_slice(&other.terms);
-        LinExpr { terms, constant: self.constant + other.constant }.canonicalize()
+        LinExpr {
+            terms,
+            constant: self.constant + other.constant,
+        }
+        .canonicalize()
     }
 
     pub fn sub(&self, other: &LinExpr) -> LinExpr {
@@ -205,29 +225,43 @@ impl LinAtom {
 impl Problem {
     /// Values of every quantified variable's coordinates at a point of `vars`.
     pub fn input_values(&self, vars: &[f64]) -> Vec<Vec<f64>> {
-        self.inputs.iter().map(|q| q.coords.iter().map(|c| c.eval(vars, &[])).collect()).collect()
+        self.inputs
+            .iter()
+            .map(|q| q.coords.iter().map(|c| c.eval(vars, &[])).collect())
+            .collect()
     }
 
     /// The concrete inputs of every application at a point of `vars`.
     pub fn application_inputs(&self, vars: &[f64]) -> Vec<Vec<f64>> {
-        self.applications.iter().map(|a| a.input.iter().map(|c| c.eval(vars, &[])).collect()).collect()
+        self.applications
+            .iter()
+            .map(|a| a.input.iter().map(|c| c.eval(vars, &[])).collect())
+            .collect()
     }
 
     /// Whether the point lies in the variables' boxes and satisfies the premise.
     pub fn premise_holds(&self, vars: &[f64], outputs: &[Vec<f64>]) -> bool {
         vars.len() == self.vars.len()
-            && self.vars.iter().zip(vars).all(|(v, x)| v.lo <= *x && *x <= v.hi)
+            && self
+                .vars
+                .iter()
+                .zip(vars)
+                .all(|(v, x)| v.lo <= *x && *x <= v.hi)
             && self.premise.iter().all(|a| a.holds(vars, outputs))
     }
 
     /// For a `Violation` goal: the index of a goal conjunction the point satisfies,
     /// together with the premise (`None` if the point is not a counterexample).
     pub fn violated_goal(&self, vars: &[f64], outputs: &[Vec<f64>]) -> Option<usize> {
-        let Goal::Violation(goals) = &self.goal else { return None };
+        let Goal::Violation(goals) = &self.goal else {
+            return None;
+        };
         if !self.premise_holds(vars, outputs) {
             return None;
         }
-        goals.iter().position(|g| g.iter().all(|a| a.holds(vars, outputs)))
+        goals
+            .iter()
+            .position(|g| g.iter().all(|a| a.holds(vars, outputs)))
     }
 
     pub fn is_query(&self) -> bool {
@@ -246,7 +280,11 @@ pub fn fmt_num(x: f64) -> String {
     }
     let s = format!("{:.9}", x);
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_string() } else { s.to_string() }
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 struct ExprDisplay<'a> {
@@ -279,7 +317,11 @@ impl fmt::Display for ExprDisplay<'_> {
         if first {
             write!(f, "{}", fmt_num(self.e.constant))?;
         } else if self.e.constant != 0.0 {
-            let (sign, mag) = if self.e.constant < 0.0 { ("-", -self.e.constant) } else { ("+", self.e.constant) };
+            let (sign, mag) = if self.e.constant < 0.0 {
+                ("-", -self.e.constant)
+            } else {
+                ("+", self.e.constant)
+            };
             write!(f, " {sign} {}", fmt_num(mag))?;
         }
         Ok(())
@@ -319,18 +361,41 @@ impl Problem {
         }
         s.push_str(&format!("  vars ({}):\n", self.vars.len()));
         for (i, v) in self.vars.iter().enumerate() {
-            s.push_str(&format!("    v{i} in [{}, {}]  ; {}\n", fmt_num(v.lo), fmt_num(v.hi), v.name));
+            s.push_str(&format!(
+                "    v{i} in [{}, {}]  ; {}\n",
+                fmt_num(v.lo),
+                fmt_num(v.hi),
+                v.name
+            ));
         }
         for q in &self.inputs {
-            let coords: Vec<String> =
-                q.coords.iter().map(|c| ExprDisplay { e: c }.to_string()).collect();
-            s.push_str(&format!("  input {} : {:?} = [{}]\n", q.name, q.shape, coords.join(", ")));
+            let coords: Vec<String> = q
+                .coords
+                .iter()
+                .map(|c| ExprDisplay { e: c }.to_string())
+                .collect();
+            s.push_str(&format!(
+                "  input {} : {:?} = [{}]\n",
+                q.name,
+                q.shape,
+                coords.join(", ")
+            ));
         }
         for (k, a) in self.applications.iter().enumerate() {
-            let name = networks.get(a.network).map(|n| n.name.as_str()).unwrap_or("?");
-            let coords: Vec<String> =
-                a.input.iter().map(|c| ExprDisplay { e: c }.to_string()).collect();
-            s.push_str(&format!("  a{k} = {name}([{}]) : {} outputs\n", coords.join(", "), a.outputs));
+            let name = networks
+                .get(a.network)
+                .map(|n| n.name.as_str())
+                .unwrap_or("?");
+            let coords: Vec<String> = a
+                .input
+                .iter()
+                .map(|c| ExprDisplay { e: c }.to_string())
+                .collect();
+            s.push_str(&format!(
+                "  a{k} = {name}([{}]) : {} outputs\n",
+                coords.join(", "),
+                a.outputs
+            ));
         }
         s.push_str(&format!("  premise ({}):\n", self.premise.len()));
         for a in &self.premise {
@@ -348,7 +413,11 @@ impl Problem {
                     }
                 }
             }
-            Goal::Optimize { sense, objectives, regions } => {
+            Goal::Optimize {
+                sense,
+                objectives,
+                regions,
+            } => {
                 let word = match sense {
                     Sense::Maximize => "maximize max of",
                     Sense::Minimize => "minimize min of",

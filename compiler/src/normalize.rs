@@ -76,7 +76,9 @@ fn dnf(f: &Formula) -> Result<Vec<Vec<Formula>>, NormalizeError> {
             acc
         }
         Formula::Not(_) | Formula::Implies(..) | Formula::Iff(..) => {
-            return Err(NormalizeError { message: "a connective was left after normalization".into() });
+            return Err(NormalizeError {
+                message: "a connective was left after normalization".into(),
+            });
         }
     })
 }
@@ -89,7 +91,9 @@ pub fn linearize(t: &Term) -> Result<LinExpr, NormalizeError> {
         Term::Add(a, b) => linearize(a)?.add(&linearize(b)?),
         Term::Scale(k, t) => linearize(t)?.scale(*k),
         Term::Abs(_) | Term::Max(..) | Term::Min(..) => {
-            return Err(NormalizeError { message: "a non-linear term was left after normalization".into() });
+            return Err(NormalizeError {
+                message: "a non-linear term was left after normalization".into(),
+            });
         }
     })
 }
@@ -98,14 +102,20 @@ pub fn linearize(t: &Term) -> Result<LinExpr, NormalizeError> {
 /// result for constantly false.
 fn atom(f: &Formula) -> Result<Option<Result<LinAtom, ()>>, NormalizeError> {
     let Formula::Cmp(op, a, b) = f else {
-        return Err(NormalizeError { message: "expected a comparison".into() });
+        return Err(NormalizeError {
+            message: "expected a comparison".into(),
+        });
     };
     let e = linearize(a)?.sub(&linearize(b)?);
     let rel = match op {
         Cmp::Le => Rel::Le,
         Cmp::Lt => Rel::Lt,
         Cmp::Eq => Rel::Eq,
-        Cmp::Ne => return Err(NormalizeError { message: "`!=` was left after normalization".into() }),
+        Cmp::Ne => {
+            return Err(NormalizeError {
+                message: "`!=` was left after normalization".into(),
+            });
+        }
     };
     if e.is_constant() {
         let v = e.constant;
@@ -149,8 +159,14 @@ fn normal_dnf(f: &Formula) -> Result<Vec<Vec<LinAtom>>, NormalizeError> {
 
 /// Splits `(premise_atoms, goal_atoms)` disjuncts into a common premise and goals.
 fn factor(disjuncts: Vec<(Vec<LinAtom>, Vec<LinAtom>)>) -> (Vec<LinAtom>, Vec<Vec<LinAtom>>) {
-    let Some((first, _)) = disjuncts.first() else { return (Vec::new(), Vec::new()) };
-    let common: Vec<LinAtom> = first.iter().filter(|a| disjuncts.iter().all(|(p, _)| p.contains(a))).cloned().collect();
+    let Some((first, _)) = disjuncts.first() else {
+        return (Vec::new(), Vec::new());
+    };
+    let common: Vec<LinAtom> = first
+        .iter()
+        .filter(|a| disjuncts.iter().all(|(p, _)| p.contains(a)))
+        .cloned()
+        .collect();
     let mut goals: Vec<Vec<LinAtom>> = Vec::new();
     for (p, g) in disjuncts {
         let mut goal: Vec<LinAtom> = p.into_iter().filter(|a| !common.contains(a)).collect();
@@ -166,7 +182,11 @@ fn factor(disjuncts: Vec<(Vec<LinAtom>, Vec<LinAtom>)>) -> (Vec<LinAtom>, Vec<Ve
     (common, goals)
 }
 
-fn base_problem(name: &str, sample: Option<usize>, state: &ProblemState) -> Result<Problem, NormalizeError> {
+fn base_problem(
+    name: &str,
+    sample: Option<usize>,
+    state: &ProblemState,
+) -> Result<Problem, NormalizeError> {
     let inputs = state
         .inputs
         .iter()
@@ -179,7 +199,11 @@ fn base_problem(name: &str, sample: Option<usize>, state: &ProblemState) -> Resu
     let mut applications = Vec::new();
     for (net, terms) in &state.applications {
         let input = terms.iter().map(linearize).collect::<Result<Vec<_>, _>>()?;
-        applications.push(ir::Application { network: *net, input, outputs: 0 });
+        applications.push(ir::Application {
+            network: *net,
+            input,
+            outputs: 0,
+        });
     }
     Ok(Problem {
         name: name.to_string(),
@@ -255,7 +279,11 @@ pub fn lower_query(
         }
     }
     problem.premise = premise;
-    problem.goal = Goal::Optimize { sense, objectives, regions };
+    problem.goal = Goal::Optimize {
+        sense,
+        objectives,
+        regions,
+    };
     merge_equalities(&mut problem);
     Ok(problem)
 }
@@ -324,7 +352,11 @@ pub fn merge_equalities(p: &mut Problem) {
         let r = find(&mut parent, i);
         if r == i {
             new_index[i] = vars.len();
-            vars.push(ir::Var { name: p.vars[i].name.clone(), lo: lo[i], hi: hi[i] });
+            vars.push(ir::Var {
+                name: p.vars[i].name.clone(),
+                lo: lo[i],
+                hi: hi[i],
+            });
         }
     }
     for i in 0..n {
@@ -365,7 +397,10 @@ pub fn merge_equalities(p: &mut Problem) {
                 }
                 continue;
             }
-            let atom = LinAtom { expr: e, rel: a.rel };
+            let atom = LinAtom {
+                expr: e,
+                rel: a.rel,
+            };
             if !out.contains(&atom) {
                 out.push(atom);
             }

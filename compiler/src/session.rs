@@ -21,7 +21,10 @@ use crate::normalize;
 
 /// The standard library, embedded: module name and text.
 pub const STDLIB: &[(&str, &str)] = &[
-    ("std.robustness", include_str!("../../stdlib/robustness.prop")),
+    (
+        "std.robustness",
+        include_str!("../../stdlib/robustness.prop"),
+    ),
     ("std.relations", include_str!("../../stdlib/relations.prop")),
     ("std.fairness", include_str!("../../stdlib/fairness.prop")),
     ("std.compare", include_str!("../../stdlib/compare.prop")),
@@ -63,8 +66,10 @@ impl Session {
 
     /// Adds a spec from disk.
     pub fn load(&mut self, path: &Path) -> Result<FileId, String> {
-        let text = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        let text = String::from_utf8(text).map_err(|_| format!("`{}` is not UTF-8 text", path.display()))?;
+        let text =
+            std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let text = String::from_utf8(text)
+            .map_err(|_| format!("`{}` is not UTF-8 text", path.display()))?;
         let id = self.sources.add(path.display().to_string(), text);
         self.paths.insert(id, path.to_path_buf());
         Ok(id)
@@ -125,11 +130,19 @@ impl Session {
             for (target, span) in imports.into_iter().rev() {
                 match target {
                     ImportTarget::Module(path) => {
-                        let module = path.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".");
+                        let module = path
+                            .iter()
+                            .map(|p| p.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(".");
                         match self.stdlib_file(&module) {
                             Some(id) => stack.push((id, false)),
                             None => {
-                                let known = STDLIB.iter().map(|(m, _)| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+                                let known = STDLIB
+                                    .iter()
+                                    .map(|(m, _)| format!("`{m}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ");
                                 diags.push(
                                     Diagnostic::error("E0103", format!("unknown module `{module}`"))
                                         .with_label(span, "imported here")
@@ -139,7 +152,11 @@ impl Session {
                         }
                     }
                     ImportTarget::Path { path, span } => {
-                        let base = self.paths.get(&f).and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_default();
+                        let base = self
+                            .paths
+                            .get(&f)
+                            .and_then(|p| p.parent().map(Path::to_path_buf))
+                            .unwrap_or_default();
                         let full = base.join(&path);
                         let existing = self.sources.find(&full.display().to_string());
                         let id = match existing {
@@ -177,7 +194,10 @@ impl Session {
                     diags.push(
                         Diagnostic::error("E0102", format!("`{}` is declared twice", name.name))
                             .with_label(name.span, "declared again here")
-                            .with_secondary(prev.name().map(|n| n.span).unwrap_or_default(), "first declared here")
+                            .with_secondary(
+                                prev.name().map(|n| n.span).unwrap_or_default(),
+                                "first declared here",
+                            )
                             .with_help("rename one of them"),
                     );
                     continue;
@@ -187,7 +207,11 @@ impl Session {
                 owner.insert(name.name.clone(), *f);
             }
         }
-        if diags.iter().any(|d| d.is_error() && d.code.starts_with("E000")) && mode == Mode::Compile {
+        if diags
+            .iter()
+            .any(|d| d.is_error() && d.code.starts_with("E000"))
+            && mode == Mode::Compile
+        {
             // Syntax errors: still type-check what parsed, but produce no IR.
         }
         let main_items: Vec<&Item> = self.parsed[&file].items.iter().collect();
@@ -196,7 +220,11 @@ impl Session {
         let mut sigs: Vec<NetworkSig> = Vec::new();
         let mut sig_errors = Vec::new();
         let net_items: Vec<&Item> = {
-            let mut v: Vec<&Item> = globals.values().copied().filter(|i| matches!(i, Item::Network { .. })).collect();
+            let mut v: Vec<&Item> = globals
+                .values()
+                .copied()
+                .filter(|i| matches!(i, Item::Network { .. }))
+                .collect();
             v.sort_by_key(|i| (i.span().file, i.span().start));
             v
         };
@@ -204,14 +232,29 @@ impl Session {
         {
             let mut el = Elaborator::new(&globals, &empty, &[]);
             for item in &net_items {
-                let Item::Network { name, input, output, .. } = item else { continue };
-                let shape = |el: &mut Elaborator<'_>, t: &propc_syntax::ast::TypeExpr| match &t.kind {
+                let Item::Network {
+                    name,
+                    input,
+                    output,
+                    ..
+                } = item
+                else {
+                    continue;
+                };
+                let shape = |el: &mut Elaborator<'_>, t: &propc_syntax::ast::TypeExpr| match &t.kind
+                {
                     propc_syntax::ast::TypeKind::Real(d) => types::resolve_dims(el, d),
                     _ => {
                         el.report(
-                            Diagnostic::error("E0201", format!("a network maps `Real[...]` tensors, found `{}`", types::type_text(t)))
-                                .with_label(t.span, "not a real tensor type")
-                                .with_help("declare it like `network f : Real[7] -> Real[1]`"),
+                            Diagnostic::error(
+                                "E0201",
+                                format!(
+                                    "a network maps `Real[...]` tensors, found `{}`",
+                                    types::type_text(t)
+                                ),
+                            )
+                            .with_label(t.span, "not a real tensor type")
+                            .with_help("declare it like `network f : Real[7] -> Real[1]`"),
                         );
                         Err(Reported)
                     }
@@ -219,7 +262,8 @@ impl Session {
                 let (i, o) = (shape(&mut el, input), shape(&mut el, output));
                 let (Ok(i), Ok(o)) = (i, o) else { continue };
                 if let Some(bound) = bindings.networks.get(&name.name)
-                    && (squeeze(&bound.input) != squeeze(&i) || squeeze(&bound.output) != squeeze(&o))
+                    && (squeeze(&bound.input) != squeeze(&i)
+                        || squeeze(&bound.output) != squeeze(&o))
                 {
                     el.report(
                         Diagnostic::error(
@@ -238,7 +282,11 @@ impl Session {
                         .with_help("fix the declaration or bind the right file with `--net NAME=PATH`"),
                     );
                 }
-                sigs.push(NetworkSig { name: name.name.clone(), input: i, output: o });
+                sigs.push(NetworkSig {
+                    name: name.name.clone(),
+                    input: i,
+                    output: o,
+                });
             }
             sig_errors.extend(el.diagnostics);
         }
@@ -248,20 +296,32 @@ impl Session {
         for n in bound_names {
             if !sigs.iter().any(|s| &s.name == n) && !diags.iter().any(|d| d.code == "E0401") {
                 diags.push(
-                    Diagnostic::error("E0404", format!("`--net {n}=...` names no network of the spec"))
-                        .with_help(format!("the spec declares {}", names_list(sigs.iter().map(|s| s.name.as_str())))),
+                    Diagnostic::error(
+                        "E0404",
+                        format!("`--net {n}=...` names no network of the spec"),
+                    )
+                    .with_help(format!(
+                        "the spec declares {}",
+                        names_list(sigs.iter().map(|s| s.name.as_str()))
+                    )),
                 );
             }
         }
         for (n, _) in &bindings.params {
             if !matches!(globals.get(n), Some(Item::Param { .. })) {
-                diags.push(Diagnostic::error("E0404", format!("`--param {n}=...` names no `param` of the spec")).with_help(format!(
-                    "the spec's params are {}",
-                    names_list(globals.values().filter_map(|i| match i {
-                        Item::Param { name, .. } => Some(name.name.as_str()),
-                        _ => None,
-                    }))
-                )));
+                diags.push(
+                    Diagnostic::error(
+                        "E0404",
+                        format!("`--param {n}=...` names no `param` of the spec"),
+                    )
+                    .with_help(format!(
+                        "the spec's params are {}",
+                        names_list(globals.values().filter_map(|i| match i {
+                            Item::Param { name, .. } => Some(name.name.as_str()),
+                            _ => None,
+                        }))
+                    )),
+                );
             }
         }
 
@@ -279,18 +339,39 @@ impl Session {
                     }
                 }
                 Item::Property { name, body, .. } => {
-                    lower_property(&mut el, &name.name, body, mode, &output_sizes, &mut problems);
+                    lower_property(
+                        &mut el,
+                        &name.name,
+                        body,
+                        mode,
+                        &output_sizes,
+                        &mut problems,
+                    );
                 }
-                Item::Query { name, sense, objective, binders, domain, condition, .. } => {
+                Item::Query {
+                    name,
+                    sense,
+                    objective,
+                    binders,
+                    domain,
+                    condition,
+                    ..
+                } => {
                     let _ = (|| -> Result<(), Reported> {
                         el.reset_problem();
                         let d = match el.expr(domain, Polarity::Positive)? {
                             Value::Domain(d) => d,
                             other => {
                                 return el.error(
-                                    Diagnostic::error("E0303", format!("a query ranges over a bounded domain, found {}", other.describe()))
-                                        .with_label(domain.span, "not a domain")
-                                        .with_help("use `box(lo, hi)` or `ball(center, radius)`"),
+                                    Diagnostic::error(
+                                        "E0303",
+                                        format!(
+                                            "a query ranges over a bounded domain, found {}",
+                                            other.describe()
+                                        ),
+                                    )
+                                    .with_label(domain.span, "not a domain")
+                                    .with_help("use `box(lo, hi)` or `ball(center, radius)`"),
                                 );
                             }
                         };
@@ -306,7 +387,13 @@ impl Session {
                         let obj = match el.expr(objective, Polarity::Positive)? {
                             Value::Real(t) => t,
                             Value::Int(i) => Term::Const(i as f64),
-                            other => return el.type_error(&other, "a real number to optimize", objective.span),
+                            other => {
+                                return el.type_error(
+                                    &other,
+                                    "a real number to optimize",
+                                    objective.span,
+                                );
+                            }
                         };
                         if mode == Mode::Check {
                             return Ok(());
@@ -316,7 +403,14 @@ impl Session {
                             propc_syntax::ast::Sense::Minimize => Sense::Minimize,
                         };
                         let state = el.state.clone();
-                        match normalize::lower_query(&name.name, sense, &obj, crate::formula::Formula::and(extra), &state, &output_sizes) {
+                        match normalize::lower_query(
+                            &name.name,
+                            sense,
+                            &obj,
+                            crate::formula::Formula::and(extra),
+                            &state,
+                            &output_sizes,
+                        ) {
                             Ok(p) => problems.push(p),
                             Err(e) => {
                                 el.report(
@@ -336,22 +430,40 @@ impl Session {
         let program = if diags.iter().any(|d| d.is_error()) || mode == Mode::Check {
             None
         } else {
-            Some(Program { networks: sigs, problems })
+            Some(Program {
+                networks: sigs,
+                problems,
+            })
         };
         let _ = owner;
-        Compiled { program, diagnostics: diags }
+        Compiled {
+            program,
+            diagnostics: diags,
+        }
     }
 }
 
 fn names_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let mut v: Vec<String> = names.map(|n| format!("`{n}`")).collect();
     v.sort();
-    if v.is_empty() { "none".to_string() } else { v.join(", ") }
+    if v.is_empty() {
+        "none".to_string()
+    } else {
+        v.join(", ")
+    }
 }
 
 /// The rows of a dataset split into the declared fields, as values.
-fn dataset_rows(el: &mut Elaborator<'_>, name: &str, span: Span, mode: Mode) -> Result<Vec<Vec<Value>>, Reported> {
-    let Some(Item::Dataset { fields, name: decl, .. }) = el.globals.get(name).copied() else {
+fn dataset_rows(
+    el: &mut Elaborator<'_>,
+    name: &str,
+    span: Span,
+    mode: Mode,
+) -> Result<Vec<Vec<Value>>, Reported> {
+    let Some(Item::Dataset {
+        fields, name: decl, ..
+    }) = el.globals.get(name).copied()
+    else {
         return el.error(
             Diagnostic::error("E0201", format!("`{name}` is not a dataset"))
                 .with_label(span, "iterated here")
@@ -368,17 +480,27 @@ fn dataset_rows(el: &mut Elaborator<'_>, name: &str, span: Span, mode: Mode) -> 
     for f in fields {
         use propc_syntax::ast::{Dim, TypeKind};
         layout.push(match &f.kind {
-            TypeKind::Real(d) | TypeKind::Int(d) if !d.is_empty() => Field::Tensor(types::resolve_dims(el, d)?),
+            TypeKind::Real(d) | TypeKind::Int(d) if !d.is_empty() => {
+                Field::Tensor(types::resolve_dims(el, d)?)
+            }
             TypeKind::Real(_) | TypeKind::Int(_) => Field::Scalar,
             TypeKind::Class(d) | TypeKind::Index(d) => Field::Class(match d {
                 Dim::Lit(n, _) => Some(*n as usize),
-                Dim::Var(_) => types::resolve_dims(el, std::slice::from_ref(d))?.first().copied(),
+                Dim::Var(_) => types::resolve_dims(el, std::slice::from_ref(d))?
+                    .first()
+                    .copied(),
             }),
             _ => {
                 return el.error(
-                    Diagnostic::error("E0201", format!("a dataset field of type `{}` cannot be read from a file", types::type_text(f)))
-                        .with_label(f.span, "unsupported field type")
-                        .with_help("use `Real[n]`, `Real`, `Int` or `Class[k]` fields"),
+                    Diagnostic::error(
+                        "E0201",
+                        format!(
+                            "a dataset field of type `{}` cannot be read from a file",
+                            types::type_text(f)
+                        ),
+                    )
+                    .with_label(f.span, "unsupported field type")
+                    .with_help("use `Real[n]`, `Real`, `Int` or `Class[k]` fields"),
                 );
             }
         });
@@ -397,18 +519,32 @@ fn dataset_rows(el: &mut Elaborator<'_>, name: &str, span: Span, mode: Mode) -> 
             return el.error(
                 Diagnostic::error("E0403", format!("dataset `{name}` is not bound"))
                     .with_label(decl.span, "declared here")
-                    .with_help(format!("pass `--data {name}=FILE.csv` with {width} numbers per row")),
+                    .with_help(format!(
+                        "pass `--data {name}=FILE.csv` with {width} numbers per row"
+                    )),
             );
         }
     };
-    let source = el.bindings.datasets.get(name).map(|d| d.source.clone()).unwrap_or_default();
+    let source = el
+        .bindings
+        .datasets
+        .get(name)
+        .map(|d| d.source.clone())
+        .unwrap_or_default();
     let mut out = Vec::new();
     for (r, row) in rows.iter().enumerate() {
         if row.len() != width {
             return el.error(
-                Diagnostic::error("E0403", format!("`{source}` row {} has {} numbers, but `{name}` needs {width}", r + 1, row.len()))
-                    .with_label(decl.span, "the dataset's declared fields")
-                    .with_help("make every row match the declared fields (a header line is allowed)"),
+                Diagnostic::error(
+                    "E0403",
+                    format!(
+                        "`{source}` row {} has {} numbers, but `{name}` needs {width}",
+                        r + 1,
+                        row.len()
+                    ),
+                )
+                .with_label(decl.span, "the dataset's declared fields")
+                .with_help("make every row match the declared fields (a header line is allowed)"),
             );
         }
         let mut at = 0;
@@ -417,7 +553,10 @@ fn dataset_rows(el: &mut Elaborator<'_>, name: &str, span: Span, mode: Mode) -> 
             match f {
                 Field::Tensor(s) => {
                     let n: usize = s.iter().product();
-                    values.push(Value::Tensor(s.clone(), row[at..at + n].iter().map(|x| Term::Const(*x)).collect()));
+                    values.push(Value::Tensor(
+                        s.clone(),
+                        row[at..at + n].iter().map(|x| Term::Const(*x)).collect(),
+                    ));
                     at += n;
                 }
                 Field::Scalar => {
@@ -429,9 +568,15 @@ fn dataset_rows(el: &mut Elaborator<'_>, name: &str, span: Span, mode: Mode) -> 
                     let ok = x == x.trunc() && x >= 0.0 && k.is_none_or(|k| (x as usize) < k);
                     if !ok {
                         return el.error(
-                            Diagnostic::error("E0403", format!("`{source}` row {}: `{x}` is not a valid class", r + 1))
-                                .with_label(decl.span, "declared here")
-                                .with_help(format!("classes are integers in 0..{}", k.map(|k| k.to_string()).unwrap_or("k".into()))),
+                            Diagnostic::error(
+                                "E0403",
+                                format!("`{source}` row {}: `{x}` is not a valid class", r + 1),
+                            )
+                            .with_label(decl.span, "declared here")
+                            .with_help(format!(
+                                "classes are integers in 0..{}",
+                                k.map(|k| k.to_string()).unwrap_or("k".into())
+                            )),
                         );
                     }
                     values.push(Value::Int(x as i64));
@@ -453,32 +598,56 @@ fn lower_property(
     problems: &mut Vec<Problem>,
 ) {
     use propc_syntax::ast::ExprKind;
-    let mut lower_one = |el: &mut Elaborator<'_>, f: crate::formula::Formula, sample: Option<usize>, span: Span| {
-        if mode == Mode::Check {
-            return;
-        }
-        let state = el.state.clone();
-        match normalize::lower_property(name, sample, f, &state, output_sizes) {
-            Ok(p) => problems.push(p),
-            Err(e) => {
-                el.report(
-                    Diagnostic::error("E0501", format!("property `{name}` cannot be normalized: {}", e.message))
-                        .with_label(span, "this property")
-                        .with_help("split the property, or use fewer `abs`/`max`/`min` in one comparison"),
-                );
+    let mut lower_one =
+        |el: &mut Elaborator<'_>, f: crate::formula::Formula, sample: Option<usize>, span: Span| {
+            if mode == Mode::Check {
+                return;
             }
-        }
-    };
+            let state = el.state.clone();
+            match normalize::lower_property(name, sample, f, &state, output_sizes) {
+                Ok(p) => problems.push(p),
+                Err(e) => {
+                    el.report(
+                        Diagnostic::error(
+                            "E0501",
+                            format!("property `{name}` cannot be normalized: {}", e.message),
+                        )
+                        .with_label(span, "this property")
+                        .with_help(
+                            "split the property, or use fewer `abs`/`max`/`min` in one comparison",
+                        ),
+                    );
+                }
+            }
+        };
     match &body.kind {
-        ExprKind::ForData { pattern, dataset, body: inner } => {
-            let Ok(rows) = dataset_rows(el, &dataset.name, dataset.span, mode) else { return };
+        ExprKind::ForData {
+            pattern,
+            dataset,
+            body: inner,
+        } => {
+            let Ok(rows) = dataset_rows(el, &dataset.name, dataset.span, mode) else {
+                return;
+            };
             for (i, row) in rows.into_iter().enumerate() {
                 el.reset_problem();
                 if row.len() != pattern.len() {
                     el.report(
-                        Diagnostic::error("E0203", format!("dataset `{}` has {} fields, the pattern names {}", dataset.name, row.len(), pattern.len()))
-                            .with_label(dataset.span, "iterated here")
-                            .with_help(format!("name {} fields, like `for (x0, c) in {}.`", row.len(), dataset.name)),
+                        Diagnostic::error(
+                            "E0203",
+                            format!(
+                                "dataset `{}` has {} fields, the pattern names {}",
+                                dataset.name,
+                                row.len(),
+                                pattern.len()
+                            ),
+                        )
+                        .with_label(dataset.span, "iterated here")
+                        .with_help(format!(
+                            "name {} fields, like `for (x0, c) in {}.`",
+                            row.len(),
+                            dataset.name
+                        )),
                     );
                     return;
                 }
@@ -509,6 +678,7 @@ impl Session {
 
     /// The file of an embedded stdlib module, if a run has loaded it.
     pub fn stdlib_file_id(&self, module: &str) -> Option<FileId> {
-        self.sources.find(&format!("<{}>", module.replace('.', "/") + ".prop"))
+        self.sources
+            .find(&format!("<{}>", module.replace('.', "/") + ".prop"))
     }
 }

@@ -19,7 +19,8 @@ fn bindings_for(spec: &str) -> Bindings {
         _ => None,
     };
     if let Some(d) = data {
-        let rows = propc_compiler::bindings::read_csv(&root().join("specs/data").join(d)).expect("dataset reads");
+        let rows = propc_compiler::bindings::read_csv(&root().join("specs/data").join(d))
+            .expect("dataset reads");
         b.datasets.insert("points".to_string(), rows);
     }
     b
@@ -44,7 +45,11 @@ fn every_spec_compiles_to_its_snapshot() {
     specs.sort();
     assert!(specs.len() >= 9, "expected the shipped specs");
     for path in specs {
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
         let text = std::fs::read_to_string(&path).expect("spec reads");
         let program = compile_text(&format!("specs/{stem}.prop"), &text, &bindings_for(&stem));
         insta::with_settings!({ snapshot_suffix => stem.clone(), description => format!("propc compile specs/{stem}.prop --emit ir") }, {
@@ -107,7 +112,10 @@ fn every_stdlib_definition_has_an_example_here() {
             if let Some(rest) = line.strip_prefix("def ") {
                 let name = rest.split('(').next().unwrap_or_default();
                 let key = format!("{short}_{name}");
-                assert!(STDLIB_EXAMPLES.iter().any(|(n, _)| *n == key), "no IR snapshot example for `{module}.{name}`");
+                assert!(
+                    STDLIB_EXAMPLES.iter().any(|(n, _)| *n == key),
+                    "no IR snapshot example for `{module}.{name}`"
+                );
             }
         }
     }
@@ -120,7 +128,13 @@ fn equality_merging_makes_agreeing_coordinates_one_variable() {
     // x and y in R^3 agree except at coordinate 1: 3 + 1 variables, not 6.
     assert_eq!(p.vars.len(), 4, "{}", program);
     assert!(p.vars.iter().any(|v| v.name == "x[0]=y[0]"));
-    assert!(p.premise.iter().all(|a| a.rel != propc_compiler::ir::Rel::Eq));
-    let Goal::Violation(goals) = &p.goal else { panic!("a property") };
+    assert!(
+        p.premise
+            .iter()
+            .all(|a| a.rel != propc_compiler::ir::Rel::Eq)
+    );
+    let Goal::Violation(goals) = &p.goal else {
+        panic!("a property")
+    };
     assert_eq!(goals.len(), 1);
 }

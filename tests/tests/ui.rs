@@ -23,7 +23,11 @@ fn ui_files_diagnose_as_expected() {
     let files = ui_files();
     assert!(files.len() >= 10);
     for path in files {
-        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
         let text = std::fs::read_to_string(&path).expect("reads");
         let expect_error = match text.lines().next() {
             Some("// expect: error") => true,
@@ -36,12 +40,31 @@ fn ui_files_diagnose_as_expected() {
         let rendered = propc_syntax::render(&s.sources, &c.diagnostics, false);
         assert_eq!(c.has_errors(), expect_error, "{name}:\n{rendered}");
         for d in &c.diagnostics {
-            assert!(d.code.starts_with('E') || d.code.starts_with('W'), "{name}: code {}", d.code);
-            assert!(d.message.chars().next().is_some_and(|ch| !ch.is_uppercase()), "{name}: message not lowercase: {}", d.message);
-            assert!(!d.message.ends_with('.'), "{name}: final period: {}", d.message);
+            assert!(
+                d.code.starts_with('E') || d.code.starts_with('W'),
+                "{name}: code {}",
+                d.code
+            );
+            assert!(
+                d.message
+                    .chars()
+                    .next()
+                    .is_some_and(|ch| !ch.is_uppercase()),
+                "{name}: message not lowercase: {}",
+                d.message
+            );
+            assert!(
+                !d.message.ends_with('.'),
+                "{name}: final period: {}",
+                d.message
+            );
             assert!(d.help.is_some(), "{name}: no help line: {}", d.message);
             if d.is_error() {
-                assert!(d.primary_span().is_some(), "{name}: error without a place: {}", d.message);
+                assert!(
+                    d.primary_span().is_some(),
+                    "{name}: error without a place: {}",
+                    d.message
+                );
             }
         }
         let snap = if expect_error {
@@ -63,7 +86,11 @@ fn network_signature_is_checked_against_the_file() {
     let mut b = Bindings::default();
     b.networks.insert(
         "f".into(),
-        propc_compiler::NetworkShape { source: "model.onnx".into(), input: vec![1, 5], output: vec![1, 1] },
+        propc_compiler::NetworkShape {
+            source: "model.onnx".into(),
+            input: vec![1, 5],
+            output: vec![1, 1],
+        },
     );
     let c = s.compile(f, &b, Mode::Compile);
     let rendered = propc_syntax::render(&s.sources, &c.diagnostics, false);
@@ -77,9 +104,18 @@ fn param_overrides_are_type_checked() {
     let run = |params: Vec<(&str, &str)>| {
         let mut s = Session::new();
         let f = s.add_text("params.prop", text);
-        let b = Bindings { params: params.into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(), ..Bindings::default() };
+        let b = Bindings {
+            params: params
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            ..Bindings::default()
+        };
         let c = s.compile(f, &b, Mode::Compile);
-        (propc_syntax::render(&s.sources, &c.diagnostics, false), c.program)
+        (
+            propc_syntax::render(&s.sources, &c.diagnostics, false),
+            c.program,
+        )
     };
     let (ok, program) = run(vec![("eps", "0.25"), ("k", "3")]);
     assert!(ok.is_empty(), "{ok}");

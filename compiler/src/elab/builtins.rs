@@ -13,7 +13,8 @@ use super::{Domain, Elaborator, Polarity, R, Reported, Value, shape_text, tensor
 use crate::formula::{Formula, Term};
 
 pub const NAMES: &[&str] = &[
-    "abs", "min", "max", "sum", "norm_inf", "norm_1", "concat", "zeros", "ones", "argmax", "box", "ball", "contains", "len",
+    "abs", "min", "max", "sum", "norm_inf", "norm_1", "concat", "zeros", "ones", "argmax", "box",
+    "ball", "contains", "len",
 ];
 
 /// Matches positional and named arguments against parameter names.
@@ -32,9 +33,16 @@ fn match_args<'e>(
             Arg::Positional(e) => {
                 if pos >= names.len() {
                     return el.error(
-                        Diagnostic::error("E0203", format!("`{}` takes at most {} arguments", callee.name, names.len()))
-                            .with_label(e.span, "extra argument")
-                            .with_help(format!("`{}` takes ({})", callee.name, names.join(", "))),
+                        Diagnostic::error(
+                            "E0203",
+                            format!("`{}` takes at most {} arguments", callee.name, names.len()),
+                        )
+                        .with_label(e.span, "extra argument")
+                        .with_help(format!(
+                            "`{}` takes ({})",
+                            callee.name,
+                            names.join(", ")
+                        )),
                     );
                 }
                 out[pos] = Some(e);
@@ -51,9 +59,16 @@ fn match_args<'e>(
                 }
                 None => {
                     return el.error(
-                        Diagnostic::error("E0203", format!("`{}` has no argument named `{}`", callee.name, n.name))
-                            .with_label(n.span, "unknown argument")
-                            .with_help(format!("`{}` takes ({})", callee.name, names.join(", "))),
+                        Diagnostic::error(
+                            "E0203",
+                            format!("`{}` has no argument named `{}`", callee.name, n.name),
+                        )
+                        .with_label(n.span, "unknown argument")
+                        .with_help(format!(
+                            "`{}` takes ({})",
+                            callee.name,
+                            names.join(", ")
+                        )),
                     );
                 }
             },
@@ -61,9 +76,12 @@ fn match_args<'e>(
     }
     if let Some(missing) = (0..required).find(|i| out[*i].is_none()) {
         return el.error(
-            Diagnostic::error("E0203", format!("`{}` needs the argument `{}`", callee.name, names[missing]))
-                .with_label(span, "missing an argument")
-                .with_help(format!("`{}` takes ({})", callee.name, names.join(", "))),
+            Diagnostic::error(
+                "E0203",
+                format!("`{}` needs the argument `{}`", callee.name, names[missing]),
+            )
+            .with_label(span, "missing an argument")
+            .with_help(format!("`{}` takes ({})", callee.name, names.join(", "))),
         );
     }
     Ok(out)
@@ -102,7 +120,13 @@ fn abs1(t: Term) -> Term {
     }
 }
 
-pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, pol: Polarity) -> R<Value> {
+pub fn call(
+    el: &mut Elaborator<'_>,
+    callee: &Ident,
+    args: &[Arg],
+    span: Span,
+    pol: Polarity,
+) -> R<Value> {
     match callee.name.as_str() {
         "abs" => {
             let a = match_args(el, callee, args, &["x"], 1, span)?;
@@ -117,9 +141,12 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
                 None => {
                     if ta.is_empty() {
                         return el.error(
-                            Diagnostic::error("E0202", format!("`{}` of an empty tensor", callee.name))
-                                .with_label(span, "empty")
-                                .with_help("reduce a non-empty tensor"),
+                            Diagnostic::error(
+                                "E0202",
+                                format!("`{}` of an empty tensor", callee.name),
+                            )
+                            .with_label(span, "empty")
+                            .with_help("reduce a non-empty tensor"),
                         );
                     }
                     Ok(Value::Real(reduce(ta, f)))
@@ -128,15 +155,32 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
                     let (sb, tb) = terms_of(el, b, pol)?;
                     if sa != sb && !sa.is_empty() && !sb.is_empty() {
                         return el.error(
-                            Diagnostic::error("E0202", format!("`{}` of shapes `{}` and `{}`", callee.name, shape_text(&sa), shape_text(&sb)))
-                                .with_label(span, "shape mismatch")
-                                .with_help("give both arguments the same shape"),
+                            Diagnostic::error(
+                                "E0202",
+                                format!(
+                                    "`{}` of shapes `{}` and `{}`",
+                                    callee.name,
+                                    shape_text(&sa),
+                                    shape_text(&sb)
+                                ),
+                            )
+                            .with_label(span, "shape mismatch")
+                            .with_help("give both arguments the same shape"),
                         );
                     }
                     let n = ta.len().max(tb.len());
-                    let get = |ts: &Vec<Term>, i: usize| if ts.len() == 1 { ts[0].clone() } else { ts[i].clone() };
+                    let get = |ts: &Vec<Term>, i: usize| {
+                        if ts.len() == 1 {
+                            ts[0].clone()
+                        } else {
+                            ts[i].clone()
+                        }
+                    };
                     let shape = if sa.is_empty() { sb } else { sa };
-                    Ok(tensor_value(shape, (0..n).map(|i| f(get(&ta, i), get(&tb, i))).collect()))
+                    Ok(tensor_value(
+                        shape,
+                        (0..n).map(|i| f(get(&ta, i), get(&tb, i))).collect(),
+                    ))
                 }
             }
         }
@@ -152,7 +196,9 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
         "concat" => {
             if args.is_empty() {
                 return el.error(
-                    Diagnostic::error("E0203", "`concat` needs at least one argument").with_label(span, "no arguments").with_help("write `concat(a, b)`"),
+                    Diagnostic::error("E0203", "`concat` needs at least one argument")
+                        .with_label(span, "no arguments")
+                        .with_help("write `concat(a, b)`"),
                 );
             }
             let mut out = Vec::new();
@@ -161,9 +207,12 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
                 let (s, ts) = terms_of(el, e, pol)?;
                 if s.len() > 1 {
                     return el.error(
-                        Diagnostic::error("E0202", format!("`concat` joins vectors, found shape `{}`", shape_text(&s)))
-                            .with_label(e.span, "not a vector")
-                            .with_help("flatten it first or index a row"),
+                        Diagnostic::error(
+                            "E0202",
+                            format!("`concat` joins vectors, found shape `{}`", shape_text(&s)),
+                        )
+                        .with_label(e.span, "not a vector")
+                        .with_help("flatten it first or index a row"),
                     );
                 }
                 out.extend(ts);
@@ -173,7 +222,9 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
         "zeros" | "ones" => {
             if args.is_empty() {
                 return el.error(
-                    Diagnostic::error("E0203", format!("`{}` needs a size", callee.name)).with_label(span, "no size").with_help(format!("write `{}(7)`", callee.name)),
+                    Diagnostic::error("E0203", format!("`{}` needs a size", callee.name))
+                        .with_label(span, "no size")
+                        .with_help(format!("write `{}(7)`", callee.name)),
                 );
             }
             let mut shape = Vec::new();
@@ -181,7 +232,9 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
                 let n = el.int(a.expr())?;
                 if n < 0 {
                     return el.error(
-                        Diagnostic::error("E0202", "a size cannot be negative").with_label(a.expr().span, "negative").with_help("use a size >= 0"),
+                        Diagnostic::error("E0202", "a size cannot be negative")
+                            .with_label(a.expr().span, "negative")
+                            .with_help("use a size >= 0"),
                     );
                 }
                 shape.push(n as usize);
@@ -195,9 +248,12 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
             let (s, ts) = terms_of(el, a[0].ok_or(Reported)?, pol)?;
             if s.len() != 1 {
                 return el.error(
-                    Diagnostic::error("E0202", format!("`argmax` takes a vector, found shape `{}`", shape_text(&s)))
-                        .with_label(span, "not a vector")
-                        .with_help("apply `argmax` to a network's score vector"),
+                    Diagnostic::error(
+                        "E0202",
+                        format!("`argmax` takes a vector, found shape `{}`", shape_text(&s)),
+                    )
+                    .with_label(span, "not a vector")
+                    .with_help("apply `argmax` to a network's score vector"),
                 );
             }
             Ok(Value::Argmax(ts))
@@ -225,7 +281,11 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
                     }
                 }
             }
-            Ok(Value::Bool(if found { Formula::True } else { Formula::False }))
+            Ok(Value::Bool(if found {
+                Formula::True
+            } else {
+                Formula::False
+            }))
         }
         "box" => {
             let a = match_args(el, callee, args, &["lo", "hi"], 2, span)?;
@@ -234,10 +294,22 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
             let (sh, hi) = el.constant_tensor(hi_e)?;
             let (shape, lo, hi) = broadcast_bounds(el, sl, lo, sh, hi, lo_e.span, hi_e.span)?;
             check_nonempty(el, &lo, &hi, span)?;
-            Ok(Value::Domain(Domain { shape, lo, hi, l1_ball: None }))
+            Ok(Value::Domain(Domain {
+                shape,
+                lo,
+                hi,
+                l1_ball: None,
+            }))
         }
         "ball" => {
-            let a = match_args(el, callee, args, &["center", "radius", "norm", "lo", "hi"], 2, span)?;
+            let a = match_args(
+                el,
+                callee,
+                args,
+                &["center", "radius", "norm", "lo", "hi"],
+                2,
+                span,
+            )?;
             let center_e = a[0].ok_or(Reported)?;
             let (shape, center) = el.constant_tensor(center_e)?;
             let radius_e = a[1].ok_or(Reported)?;
@@ -252,18 +324,20 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
             let r = r[0];
             let l1 = match a[2] {
                 None => false,
-                Some(e) => match el.expr(e, Polarity::Positive)? {
-                    Value::Int(1) => true,
-                    Value::Real(Term::Const(c)) if c == 1.0 => true,
-                    Value::Real(Term::Const(c)) if c.is_infinite() => false,
-                    _ => {
-                        return el.error(
+                Some(e) => {
+                    match el.expr(e, Polarity::Positive)? {
+                        Value::Int(1) => true,
+                        Value::Real(Term::Const(c)) if c == 1.0 => true,
+                        Value::Real(Term::Const(c)) if c.is_infinite() => false,
+                        _ => {
+                            return el.error(
                             Diagnostic::error("E0201", "the norm of a ball must be `1` (L1); the default is L-infinity")
                                 .with_label(e.span, "unsupported norm")
                                 .with_help("write `norm = 1` or leave it out"),
                         );
+                        }
                     }
-                },
+                }
             };
             let mut lo: Vec<f64> = center.iter().map(|c| c - r).collect();
             let mut hi: Vec<f64> = center.iter().map(|c| c + r).collect();
@@ -272,9 +346,16 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
                     let (s, b) = el.constant_tensor(e)?;
                     if s != shape && !s.is_empty() {
                         return el.error(
-                            Diagnostic::error("E0202", format!("the clip bound has shape `{}`, the ball `{}`", shape_text(&s), shape_text(&shape)))
-                                .with_label(e.span, "shape mismatch")
-                                .with_help("give the clip bounds the shape of the center"),
+                            Diagnostic::error(
+                                "E0202",
+                                format!(
+                                    "the clip bound has shape `{}`, the ball `{}`",
+                                    shape_text(&s),
+                                    shape_text(&shape)
+                                ),
+                            )
+                            .with_label(e.span, "shape mismatch")
+                            .with_help("give the clip bounds the shape of the center"),
                         );
                     }
                     for (i, x) in slot.iter_mut().enumerate() {
@@ -284,7 +365,12 @@ pub fn call(el: &mut Elaborator<'_>, callee: &Ident, args: &[Arg], span: Span, p
                 }
             }
             check_nonempty(el, &lo, &hi, span)?;
-            Ok(Value::Domain(Domain { shape, lo, hi, l1_ball: if l1 { Some((center, r)) } else { None } }))
+            Ok(Value::Domain(Domain {
+                shape,
+                lo,
+                hi,
+                l1_ball: if l1 { Some((center, r)) } else { None },
+            }))
         }
         _ => Err(Reported),
     }
@@ -309,19 +395,32 @@ fn broadcast_bounds(
         return Ok((sl, lo.clone(), vec![hi[0]; lo.len()]));
     }
     el.error(
-        Diagnostic::error("E0202", format!("the bounds of a box have shapes `{}` and `{}`", shape_text(&sl), shape_text(&sh)))
-            .with_label(ls, format!("shape `{}`", shape_text(&sl)))
-            .with_secondary(hs, format!("shape `{}`", shape_text(&sh)))
-            .with_help("give `lo` and `hi` the same shape"),
+        Diagnostic::error(
+            "E0202",
+            format!(
+                "the bounds of a box have shapes `{}` and `{}`",
+                shape_text(&sl),
+                shape_text(&sh)
+            ),
+        )
+        .with_label(ls, format!("shape `{}`", shape_text(&sl)))
+        .with_secondary(hs, format!("shape `{}`", shape_text(&sh)))
+        .with_help("give `lo` and `hi` the same shape"),
     )
 }
 
 fn check_nonempty(el: &mut Elaborator<'_>, lo: &[f64], hi: &[f64], span: Span) -> R<()> {
     if let Some(i) = (0..lo.len()).find(|i| lo[*i] > hi[*i]) {
         return el.error(
-            Diagnostic::error("E0304", format!("empty domain: coordinate {i} has lower bound {} above upper bound {}", lo[i], hi[i]))
-                .with_label(span, "this domain is empty")
-                .with_help("make every lower bound at most the upper bound"),
+            Diagnostic::error(
+                "E0304",
+                format!(
+                    "empty domain: coordinate {i} has lower bound {} above upper bound {}",
+                    lo[i], hi[i]
+                ),
+            )
+            .with_label(span, "this domain is empty")
+            .with_help("make every lower bound at most the upper bound"),
         );
     }
     Ok(())

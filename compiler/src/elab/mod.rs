@@ -80,8 +80,16 @@ pub struct Elaborator<'a> {
 }
 
 impl<'a> Elaborator<'a> {
-    pub fn new(globals: &'a HashMap<String, &'a Item>, bindings: &'a Bindings, networks: &'a [NetworkSig]) -> Self {
-        let network_index = networks.iter().enumerate().map(|(i, n)| (n.name.clone(), i)).collect();
+    pub fn new(
+        globals: &'a HashMap<String, &'a Item>,
+        bindings: &'a Bindings,
+        networks: &'a [NetworkSig],
+    ) -> Self {
+        let network_index = networks
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.clone(), i))
+            .collect();
         Elaborator {
             globals,
             bindings,
@@ -120,7 +128,11 @@ impl<'a> Elaborator<'a> {
     }
 
     fn lookup_local(&self, name: &str) -> Option<Value> {
-        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+        self.locals
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
     }
 
     /// The value of a global name (`let`, `param`, `network`, `def`, `dataset`).
@@ -128,7 +140,9 @@ impl<'a> Elaborator<'a> {
         if let Some(v) = self.global_values.get(name) {
             return Ok(Some(v.clone()));
         }
-        let Some(item) = self.globals.get(name).copied() else { return Ok(None) };
+        let Some(item) = self.globals.get(name).copied() else {
+            return Ok(None);
+        };
         let value = match item {
             Item::Network { .. } => match self.network_index.get(name) {
                 Some(i) => Value::Network(*i),
@@ -144,12 +158,24 @@ impl<'a> Elaborator<'a> {
                         .with_help("properties are checked by `propc check`; use a `def` for a reusable formula"),
                 );
             }
-            Item::Let { value, .. } | Item::Param { default: Some(value), .. } => {
+            Item::Let { value, .. }
+            | Item::Param {
+                default: Some(value),
+                ..
+            } => {
                 if !self.in_progress.insert(name.to_string()) {
                     return self.error(
-                        Diagnostic::error("E0104", format!("`{name}` is defined in terms of itself"))
-                            .with_label(span, "this use refers back to the definition being computed")
-                            .with_help("break the cycle: a `let` may only use names defined without it"),
+                        Diagnostic::error(
+                            "E0104",
+                            format!("`{name}` is defined in terms of itself"),
+                        )
+                        .with_label(
+                            span,
+                            "this use refers back to the definition being computed",
+                        )
+                        .with_help(
+                            "break the cycle: a `let` may only use names defined without it",
+                        ),
                     );
                 }
                 let saved_locals = std::mem::take(&mut self.locals);
@@ -160,7 +186,11 @@ impl<'a> Elaborator<'a> {
                 self.locals = saved_locals;
                 self.in_progress.remove(name);
                 let v = result?;
-                let v = if let Item::Param { ty, .. } = item { self.check_param_type(v, ty, value.span)? } else { v };
+                let v = if let Item::Param { ty, .. } = item {
+                    self.check_param_type(v, ty, value.span)?
+                } else {
+                    v
+                };
                 v
             }
             Item::Param { name: n, ty, .. } => match self.param_override(item) {
@@ -172,7 +202,9 @@ impl<'a> Elaborator<'a> {
                     return self.error(
                         Diagnostic::error("E0402", format!("parameter `{name}` has no value"))
                             .with_label(n.span, "declared without a default")
-                            .with_help(format!("give it a default (`= ...`) or pass `--param {name}=VALUE`")),
+                            .with_help(format!(
+                                "give it a default (`= ...`) or pass `--param {name}=VALUE`"
+                            )),
                     );
                 }
             },
@@ -184,16 +216,31 @@ impl<'a> Elaborator<'a> {
 
     /// A `--param` override of a `param` item, parsed by its declared type.
     fn param_override(&mut self, item: &Item) -> Option<R<Value>> {
-        let Item::Param { name, ty, .. } = item else { return None };
-        let text = self.bindings.params.iter().rev().find(|(n, _)| n == &name.name).map(|(_, t)| t.clone())?;
+        let Item::Param { name, ty, .. } = item else {
+            return None;
+        };
+        let text = self
+            .bindings
+            .params
+            .iter()
+            .rev()
+            .find(|(n, _)| n == &name.name)
+            .map(|(_, t)| t.clone())?;
         Some(types::parse_param_text(self, &name.name, &text, ty))
     }
 
-    fn check_param_type(&mut self, v: Value, ty: &propc_syntax::ast::TypeExpr, span: Span) -> R<Value> {
+    fn check_param_type(
+        &mut self,
+        v: Value,
+        ty: &propc_syntax::ast::TypeExpr,
+        span: Span,
+    ) -> R<Value> {
         let mut dims = HashMap::new();
         types::check_value(self, &v, ty, span, &mut dims, true)?;
         Ok(match (v, &ty.kind) {
-            (Value::Int(i), propc_syntax::ast::TypeKind::Real(d)) if d.is_empty() => Value::Real(Term::Const(i as f64)),
+            (Value::Int(i), propc_syntax::ast::TypeKind::Real(d)) if d.is_empty() => {
+                Value::Real(Term::Const(i as f64))
+            }
             (v, _) => v,
         })
     }
@@ -203,7 +250,11 @@ impl<'a> Elaborator<'a> {
         candidates.extend(self.locals.iter().map(|(n, _)| n.as_str()));
         candidates.extend(builtins::NAMES.iter().copied());
         // Close names only: one edit per four characters, none for names of two or less.
-        let allowed = if name.chars().count() <= 2 { 0 } else { (name.chars().count() / 4).max(1) };
+        let allowed = if name.chars().count() <= 2 {
+            0
+        } else {
+            (name.chars().count() / 4).max(1)
+        };
         let suggestion = candidates
             .iter()
             .filter(|c| **c != name && edit_distance(c, name) <= allowed)
@@ -240,16 +291,25 @@ impl<'a> Elaborator<'a> {
                 let b = self.expr(base, pol)?;
                 self.index(b, indices, base.span, e.span)
             }
-            ExprKind::Unary { op: UnaryOp::Neg, operand } => {
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            } => {
                 let v = self.expr(operand, pol)?;
                 match v {
                     Value::Int(i) => Ok(Value::Int(-i)),
                     Value::Real(t) => Ok(Value::Real(Term::scale(-1.0, t))),
-                    Value::Tensor(s, ts) => Ok(Value::Tensor(s, ts.into_iter().map(|t| Term::scale(-1.0, t)).collect())),
+                    Value::Tensor(s, ts) => Ok(Value::Tensor(
+                        s,
+                        ts.into_iter().map(|t| Term::scale(-1.0, t)).collect(),
+                    )),
                     other => self.type_error(&other, "a number or a tensor", operand.span),
                 }
             }
-            ExprKind::Unary { op: UnaryOp::Not, operand } => {
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                operand,
+            } => {
                 let f = self.formula(operand, pol.flip())?;
                 Ok(Value::Bool(Formula::not(f)))
             }
@@ -261,22 +321,40 @@ impl<'a> Elaborator<'a> {
                 let hi = self.int(hi)?;
                 Ok(Value::Range(lo, hi))
             }
-            ExprKind::Quant { quantifier, binders, domain, condition, body } => {
-                self.quant(*quantifier, binders, domain, condition.as_deref(), body, e.span, pol)
-            }
+            ExprKind::Quant {
+                quantifier,
+                binders,
+                domain,
+                condition,
+                body,
+            } => self.quant(
+                *quantifier,
+                binders,
+                domain,
+                condition.as_deref(),
+                body,
+                e.span,
+                pol,
+            ),
             ExprKind::ForData { .. } => self.error(
-                Diagnostic::error("E0306", "a `for` over a dataset must be the whole body of a property")
-                    .with_label(e.span, "nested here")
-                    .with_help("move `for (...) in data.` to the start of the property"),
+                Diagnostic::error(
+                    "E0306",
+                    "a `for` over a dataset must be the whole body of a property",
+                )
+                .with_label(e.span, "nested here")
+                .with_help("move `for (...) in data.` to the start of the property"),
             ),
         }
     }
 
     pub fn type_error<T>(&mut self, got: &Value, expected: &str, span: Span) -> R<T> {
         self.error(
-            Diagnostic::error("E0201", format!("expected {expected}, found {}", got.describe()))
-                .with_label(span, format!("this is {}", got.describe()))
-                .with_help(format!("write {expected} here")),
+            Diagnostic::error(
+                "E0201",
+                format!("expected {expected}, found {}", got.describe()),
+            )
+            .with_label(span, format!("this is {}", got.describe()))
+            .with_help(format!("write {expected} here")),
         )
     }
 
@@ -320,9 +398,14 @@ impl<'a> Elaborator<'a> {
                 }
                 None => {
                     return self.error(
-                        Diagnostic::error("E0205", "expected a constant, found an expression of quantified variables")
-                            .with_label(e.span, "depends on a quantified variable")
-                            .with_help("bounds of a domain must be constants (or come from a dataset sample)"),
+                        Diagnostic::error(
+                            "E0205",
+                            "expected a constant, found an expression of quantified variables",
+                        )
+                        .with_label(e.span, "depends on a quantified variable")
+                        .with_help(
+                            "bounds of a domain must be constants (or come from a dataset sample)",
+                        ),
                     );
                 }
             }
@@ -330,13 +413,24 @@ impl<'a> Elaborator<'a> {
         Ok((shape, out))
     }
 
-    fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr, span: Span, pol: Polarity) -> R<Value> {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        span: Span,
+        pol: Polarity,
+    ) -> R<Value> {
         match op {
             BinaryOp::And | BinaryOp::Or => {
                 let a = self.formula(lhs, pol);
                 let b = self.formula(rhs, pol);
                 let (a, b) = (a?, b?);
-                Ok(Value::Bool(if op == BinaryOp::And { Formula::and(vec![a, b]) } else { Formula::or(vec![a, b]) }))
+                Ok(Value::Bool(if op == BinaryOp::And {
+                    Formula::and(vec![a, b])
+                } else {
+                    Formula::or(vec![a, b])
+                }))
             }
             BinaryOp::Implies => {
                 let a = self.formula(lhs, pol.flip());
@@ -358,7 +452,15 @@ impl<'a> Elaborator<'a> {
     }
 
     /// Arithmetic on integers, scalars and tensors (elementwise, scalars broadcast).
-    pub fn arith(&mut self, op: BinaryOp, a: Value, b: Value, ls: Span, rs: Span, span: Span) -> R<Value> {
+    pub fn arith(
+        &mut self,
+        op: BinaryOp,
+        a: Value,
+        b: Value,
+        ls: Span,
+        rs: Span,
+        span: Span,
+    ) -> R<Value> {
         if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
             let (x, y) = (*x, *y);
             return match op {
@@ -366,7 +468,9 @@ impl<'a> Elaborator<'a> {
                 BinaryOp::Sub => Ok(Value::Int(x.wrapping_sub(y))),
                 BinaryOp::Mul => Ok(Value::Int(x.wrapping_mul(y))),
                 _ if y == 0 => self.error(
-                    Diagnostic::error("E0206", "division by zero").with_label(rs, "this is zero").with_help("divide by a non-zero constant"),
+                    Diagnostic::error("E0206", "division by zero")
+                        .with_label(rs, "this is zero")
+                        .with_help("divide by a non-zero constant"),
                 ),
                 _ if x % y == 0 => Ok(Value::Int(x / y)),
                 _ => Ok(Value::Real(Term::Const(x as f64 / y as f64))),
@@ -384,14 +488,27 @@ impl<'a> Elaborator<'a> {
             sb.clone()
         } else {
             return self.error(
-                Diagnostic::error("E0202", format!("shape mismatch: `{}` and `{}`", shape_text(&sa), shape_text(&sb)))
-                    .with_label(ls, format!("this has shape `{}`", shape_text(&sa)))
-                    .with_secondary(rs, format!("this has shape `{}`", shape_text(&sb)))
-                    .with_help("elementwise arithmetic needs equal shapes, or a scalar on one side"),
+                Diagnostic::error(
+                    "E0202",
+                    format!(
+                        "shape mismatch: `{}` and `{}`",
+                        shape_text(&sa),
+                        shape_text(&sb)
+                    ),
+                )
+                .with_label(ls, format!("this has shape `{}`", shape_text(&sa)))
+                .with_secondary(rs, format!("this has shape `{}`", shape_text(&sb)))
+                .with_help("elementwise arithmetic needs equal shapes, or a scalar on one side"),
             );
         };
         let n: usize = shape.iter().product();
-        let get = |ts: &Vec<Term>, i: usize| if ts.len() == 1 { ts[0].clone() } else { ts[i].clone() };
+        let get = |ts: &Vec<Term>, i: usize| {
+            if ts.len() == 1 {
+                ts[0].clone()
+            } else {
+                ts[i].clone()
+            }
+        };
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
             let (x, y) = (get(&ta, i), get(&tb, i));
@@ -433,7 +550,12 @@ impl<'a> Elaborator<'a> {
         Ok(tensor_value(shape, out))
     }
 
-    fn compare_chain(&mut self, first: &Expr, rest: &[(CmpOp, Span, Expr)], pol: Polarity) -> R<Value> {
+    fn compare_chain(
+        &mut self,
+        first: &Expr,
+        rest: &[(CmpOp, Span, Expr)],
+        pol: Polarity,
+    ) -> R<Value> {
         let mut left = self.expr(first, pol)?;
         let mut left_span = first.span;
         let mut parts = Vec::new();
@@ -447,15 +569,32 @@ impl<'a> Elaborator<'a> {
     }
 
     /// One comparison `a OP b` (elementwise over tensors, `argmax` against a class).
-    pub fn compare(&mut self, op: CmpOp, a: &Value, b: &Value, ls: Span, rs: Span, op_span: Span) -> R<Formula> {
+    pub fn compare(
+        &mut self,
+        op: CmpOp,
+        a: &Value,
+        b: &Value,
+        ls: Span,
+        rs: Span,
+        op_span: Span,
+    ) -> R<Formula> {
         match (a, b) {
             (Value::Argmax(v), Value::Int(c)) | (Value::Int(c), Value::Argmax(v)) => {
                 let c = *c;
                 if c < 0 || c as usize >= v.len() {
                     return self.error(
-                        Diagnostic::error("E0204", format!("class {c} is out of range for a vector of {} scores", v.len()))
-                            .with_label(if matches!(a, Value::Int(_)) { ls } else { rs }, "this class")
-                            .with_help(format!("classes of this network are 0..{}", v.len())),
+                        Diagnostic::error(
+                            "E0204",
+                            format!(
+                                "class {c} is out of range for a vector of {} scores",
+                                v.len()
+                            ),
+                        )
+                        .with_label(
+                            if matches!(a, Value::Int(_)) { ls } else { rs },
+                            "this class",
+                        )
+                        .with_help(format!("classes of this network are 0..{}", v.len())),
                     );
                 }
                 let is_max = Formula::and(
@@ -468,14 +607,21 @@ impl<'a> Elaborator<'a> {
                     CmpOp::Eq => Ok(is_max),
                     CmpOp::Ne => Ok(Formula::not(is_max)),
                     _ => self.error(
-                        Diagnostic::error("E0305", "`argmax` can only be compared with `==` or `!=`")
-                            .with_label(op_span, "this comparison")
-                            .with_help("write `argmax(v) == c` or `argmax(v) != c`"),
+                        Diagnostic::error(
+                            "E0305",
+                            "`argmax` can only be compared with `==` or `!=`",
+                        )
+                        .with_label(op_span, "this comparison")
+                        .with_help("write `argmax(v) == c` or `argmax(v) != c`"),
                     ),
                 };
             }
             (Value::Argmax(_), other) | (other, Value::Argmax(_)) => {
-                let span = if matches!(a, Value::Argmax(_)) { rs } else { ls };
+                let span = if matches!(a, Value::Argmax(_)) {
+                    rs
+                } else {
+                    ls
+                };
                 return self.type_error(other, "a class (an integer)", span);
             }
             (Value::Int(x), Value::Int(y)) => {
@@ -492,18 +638,35 @@ impl<'a> Elaborator<'a> {
             }
             _ => {}
         }
-        let Some((sa, ta)) = a.as_tensor() else { return self.type_error(a, "a number or a tensor", ls) };
-        let Some((sb, tb)) = b.as_tensor() else { return self.type_error(b, "a number or a tensor", rs) };
+        let Some((sa, ta)) = a.as_tensor() else {
+            return self.type_error(a, "a number or a tensor", ls);
+        };
+        let Some((sb, tb)) = b.as_tensor() else {
+            return self.type_error(b, "a number or a tensor", rs);
+        };
         if !(sa == sb || sa.is_empty() || sb.is_empty()) {
             return self.error(
-                Diagnostic::error("E0202", format!("cannot compare shapes `{}` and `{}`", shape_text(&sa), shape_text(&sb)))
-                    .with_label(ls, format!("shape `{}`", shape_text(&sa)))
-                    .with_secondary(rs, format!("shape `{}`", shape_text(&sb)))
-                    .with_help("compare tensors of the same shape, or a tensor with a scalar"),
+                Diagnostic::error(
+                    "E0202",
+                    format!(
+                        "cannot compare shapes `{}` and `{}`",
+                        shape_text(&sa),
+                        shape_text(&sb)
+                    ),
+                )
+                .with_label(ls, format!("shape `{}`", shape_text(&sa)))
+                .with_secondary(rs, format!("shape `{}`", shape_text(&sb)))
+                .with_help("compare tensors of the same shape, or a tensor with a scalar"),
             );
         }
         let n = ta.len().max(tb.len());
-        let get = |ts: &Vec<Term>, i: usize| if ts.len() == 1 { ts[0].clone() } else { ts[i].clone() };
+        let get = |ts: &Vec<Term>, i: usize| {
+            if ts.len() == 1 {
+                ts[0].clone()
+            } else {
+                ts[i].clone()
+            }
+        };
         let atom = |x: Term, y: Term| match op {
             CmpOp::Le => Formula::cmp(Cmp::Le, x, y),
             CmpOp::Lt => Formula::cmp(Cmp::Lt, x, y),
@@ -512,7 +675,11 @@ impl<'a> Elaborator<'a> {
             CmpOp::Eq | CmpOp::Ne => Formula::cmp(Cmp::Eq, x, y),
         };
         let all = Formula::and((0..n).map(|i| atom(get(&ta, i), get(&tb, i))).collect());
-        Ok(if op == CmpOp::Ne { Formula::not(all) } else { all })
+        Ok(if op == CmpOp::Ne {
+            Formula::not(all)
+        } else {
+            all
+        })
     }
 
     fn vector(&mut self, elems: &[Expr], span: Span, pol: Polarity) -> R<Value> {
@@ -530,15 +697,23 @@ impl<'a> Elaborator<'a> {
         let mut inner: Option<Vec<usize>> = None;
         let mut out = Vec::new();
         for (v, s) in values {
-            let Some((shape, ts)) = v.as_tensor() else { return self.type_error(&v, "a number or a tensor", s) };
+            let Some((shape, ts)) = v.as_tensor() else {
+                return self.type_error(&v, "a number or a tensor", s);
+            };
             match &inner {
                 None => inner = Some(shape),
                 Some(prev) if *prev != shape => {
                     return self.error(
-                        Diagnostic::error("E0202", "the elements of a vector literal have different shapes")
-                            .with_label(s, format!("shape `{}`", shape_text(&shape)))
-                            .with_secondary(span, format!("earlier elements have shape `{}`", shape_text(prev)))
-                            .with_help("give every element the same shape"),
+                        Diagnostic::error(
+                            "E0202",
+                            "the elements of a vector literal have different shapes",
+                        )
+                        .with_label(s, format!("shape `{}`", shape_text(&shape)))
+                        .with_secondary(
+                            span,
+                            format!("earlier elements have shape `{}`", shape_text(prev)),
+                        )
+                        .with_help("give every element the same shape"),
                     );
                 }
                 Some(_) => {}
@@ -550,7 +725,13 @@ impl<'a> Elaborator<'a> {
         Ok(Value::Tensor(shape, out))
     }
 
-    fn index(&mut self, base: Value, indices: &[IndexArg], base_span: Span, span: Span) -> R<Value> {
+    fn index(
+        &mut self,
+        base: Value,
+        indices: &[IndexArg],
+        base_span: Span,
+        span: Span,
+    ) -> R<Value> {
         let (mut shape, mut elems) = match base {
             Value::Tensor(s, e) => (s, e),
             other => return self.type_error(&other, "a tensor to index", base_span),
@@ -561,9 +742,15 @@ impl<'a> Elaborator<'a> {
         for (axis, ix) in indices.iter().enumerate() {
             if axis >= shape.len() {
                 return self.error(
-                    Diagnostic::error("E0204", format!("too many indices for a tensor of shape `{}`", shape_text(&shape)))
-                        .with_label(span, format!("{} indices", indices.len()))
-                        .with_help(format!("this tensor has {} dimension(s)", shape.len())),
+                    Diagnostic::error(
+                        "E0204",
+                        format!(
+                            "too many indices for a tensor of shape `{}`",
+                            shape_text(&shape)
+                        ),
+                    )
+                    .with_label(span, format!("{} indices", indices.len()))
+                    .with_help(format!("this tensor has {} dimension(s)", shape.len())),
                 );
             }
             let dim = shape[axis];
@@ -572,9 +759,15 @@ impl<'a> Elaborator<'a> {
                     let i = self.int(e)?;
                     if i < 0 || i as usize >= dim {
                         return self.error(
-                            Diagnostic::error("E0204", format!("index {i} is out of range for dimension of size {dim}"))
-                                .with_label(e.span, format!("valid indices are 0..{dim}"))
-                                .with_help(format!("use an index between 0 and {}", dim.saturating_sub(1))),
+                            Diagnostic::error(
+                                "E0204",
+                                format!("index {i} is out of range for dimension of size {dim}"),
+                            )
+                            .with_label(e.span, format!("valid indices are 0..{dim}"))
+                            .with_help(format!(
+                                "use an index between 0 and {}",
+                                dim.saturating_sub(1)
+                            )),
                         );
                     }
                     axis_sel.push(vec![i as usize]);
@@ -584,9 +777,14 @@ impl<'a> Elaborator<'a> {
                     let hi = self.int(b)?;
                     if lo < 0 || hi < lo || hi as usize > dim {
                         return self.error(
-                            Diagnostic::error("E0204", format!("slice {lo}..{hi} is out of range for dimension of size {dim}"))
-                                .with_label(a.span.to(b.span), "this slice")
-                                .with_help(format!("a slice `a..b` needs 0 <= a <= b <= {dim}")),
+                            Diagnostic::error(
+                                "E0204",
+                                format!(
+                                    "slice {lo}..{hi} is out of range for dimension of size {dim}"
+                                ),
+                            )
+                            .with_label(a.span.to(b.span), "this slice")
+                            .with_help(format!("a slice `a..b` needs 0 <= a <= b <= {dim}")),
                         );
                     }
                     kept.push(axis);
@@ -597,7 +795,9 @@ impl<'a> Elaborator<'a> {
         // Gather.
         let rest: Vec<usize> = shape[indices.len()..].to_vec();
         let rest_size: usize = rest.iter().product();
-        let strides: Vec<usize> = (0..shape.len()).map(|a| shape[a + 1..].iter().product()).collect();
+        let strides: Vec<usize> = (0..shape.len())
+            .map(|a| shape[a + 1..].iter().product())
+            .collect();
         let mut out = Vec::new();
         let mut counters = vec![0usize; axis_sel.len()];
         'outer: loop {
@@ -627,18 +827,35 @@ impl<'a> Elaborator<'a> {
         let n: usize = d.shape.iter().product();
         let start = self.state.vars.len();
         for i in 0..n {
-            let label = if d.shape.is_empty() { name.to_string() } else { format!("{name}[{i}]") };
-            self.state.vars.push(ir::Var { name: label, lo: d.lo[i], hi: d.hi[i] });
+            let label = if d.shape.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name}[{i}]")
+            };
+            self.state.vars.push(ir::Var {
+                name: label,
+                lo: d.lo[i],
+                hi: d.hi[i],
+            });
         }
         let ids: Vec<usize> = (start..start + n).collect();
-        self.state.inputs.push((name.to_string(), d.shape.clone(), ids.clone()));
-        tensor_value(d.shape.clone(), ids.into_iter().map(|i| Term::Ref(Ref::Var(i))).collect())
+        self.state
+            .inputs
+            .push((name.to_string(), d.shape.clone(), ids.clone()));
+        tensor_value(
+            d.shape.clone(),
+            ids.into_iter().map(|i| Term::Ref(Ref::Var(i))).collect(),
+        )
     }
 
     /// The extra constraint of a domain on a variable's terms (an L1 ball).
     pub fn domain_constraint(d: &Domain, v: &Value) -> Formula {
-        let Some((center, radius)) = &d.l1_ball else { return Formula::True };
-        let Some((_, terms)) = v.as_tensor() else { return Formula::True };
+        let Some((center, radius)) = &d.l1_ball else {
+            return Formula::True;
+        };
+        let Some((_, terms)) = v.as_tensor() else {
+            return Formula::True;
+        };
         let sum = terms
             .iter()
             .zip(center)
@@ -648,7 +865,10 @@ impl<'a> Elaborator<'a> {
         Formula::cmp(Cmp::Le, sum, Term::Const(*radius))
     }
 
-    #[allow(clippy::too_many_arguments, reason = "mirrors the fields of the quantifier node")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "mirrors the fields of the quantifier node"
+    )]
     fn quant(
         &mut self,
         q: Quantifier,
@@ -665,15 +885,30 @@ impl<'a> Elaborator<'a> {
             Value::Range(a, b) => {
                 if b - a > MAX_FINITE {
                     return self.error(
-                        Diagnostic::error("E0303", format!("this finite quantifier would expand to {} instances", b - a))
-                            .with_label(domain.span, "too large")
-                            .with_help(format!("finite quantifiers expand to at most {MAX_FINITE} instances")),
+                        Diagnostic::error(
+                            "E0303",
+                            format!("this finite quantifier would expand to {} instances", b - a),
+                        )
+                        .with_label(domain.span, "too large")
+                        .with_help(format!(
+                            "finite quantifiers expand to at most {MAX_FINITE} instances"
+                        )),
                     );
                 }
                 Some((*a..*b).collect())
             }
-            Value::Tensor(s, ts) if s.len() == 1 && ts.iter().all(|t| t.constant().is_some_and(|c| c == c.trunc())) => {
-                Some(ts.iter().filter_map(|t| t.constant()).map(|c| c as i64).collect())
+            Value::Tensor(s, ts)
+                if s.len() == 1
+                    && ts
+                        .iter()
+                        .all(|t| t.constant().is_some_and(|c| c == c.trunc())) =>
+            {
+                Some(
+                    ts.iter()
+                        .filter_map(|t| t.constant())
+                        .map(|c| c as i64)
+                        .collect(),
+                )
             }
             _ => None,
         };
@@ -684,17 +919,34 @@ impl<'a> Elaborator<'a> {
             Value::Domain(d) => d,
             other => {
                 return self.error(
-                    Diagnostic::error("E0303", format!("a quantifier needs a bounded domain, found {}", other.describe()))
-                        .with_label(domain.span, "not a domain")
-                        .with_help("quantify over `box(lo, hi)`, `ball(center, radius)`, or a range `a..b`"),
+                    Diagnostic::error(
+                        "E0303",
+                        format!(
+                            "a quantifier needs a bounded domain, found {}",
+                            other.describe()
+                        ),
+                    )
+                    .with_label(domain.span, "not a domain")
+                    .with_help(
+                        "quantify over `box(lo, hi)`, `ball(center, radius)`, or a range `a..b`",
+                    ),
                 );
             }
         };
-        let allowed = matches!((q, pol), (Quantifier::Forall, Polarity::Positive) | (Quantifier::Exists, Polarity::Negative));
+        let allowed = matches!(
+            (q, pol),
+            (Quantifier::Forall, Polarity::Positive) | (Quantifier::Exists, Polarity::Negative)
+        );
         if !allowed {
             let (word, why) = match q {
-                Quantifier::Exists => ("exists", "an `exists` in a property would need a search for a witness at every point"),
-                Quantifier::Forall => ("forall", "a `forall` in a premise (or under `not`) would need a proof inside the counterexample search"),
+                Quantifier::Exists => (
+                    "exists",
+                    "an `exists` in a property would need a search for a witness at every point",
+                ),
+                Quantifier::Forall => (
+                    "forall",
+                    "a `forall` in a premise (or under `not`) would need a proof inside the counterexample search",
+                ),
             };
             return self.error(
                 Diagnostic::error("E0302", format!("`{word}` is not supported in this position"))
@@ -713,7 +965,11 @@ impl<'a> Elaborator<'a> {
         let result = (|| {
             let cond = match condition {
                 Some(c) => {
-                    let p = if q == Quantifier::Forall { pol.flip() } else { pol };
+                    let p = if q == Quantifier::Forall {
+                        pol.flip()
+                    } else {
+                        pol
+                    };
                     self.formula(c, p)?
                 }
                 None => Formula::True,
@@ -745,7 +1001,11 @@ impl<'a> Elaborator<'a> {
         let mut parts = Vec::new();
         let mut counters = vec![0usize; binders.len()];
         if values.is_empty() {
-            return Ok(Value::Bool(if q == Quantifier::Forall { Formula::True } else { Formula::False }));
+            return Ok(Value::Bool(if q == Quantifier::Forall {
+                Formula::True
+            } else {
+                Formula::False
+            }));
         }
         loop {
             let mark = self.locals.len();
@@ -785,7 +1045,11 @@ impl<'a> Elaborator<'a> {
             let mut k = counters.len();
             loop {
                 if k == 0 {
-                    let f = if q == Quantifier::Forall { Formula::and(parts) } else { Formula::or(parts) };
+                    let f = if q == Quantifier::Forall {
+                        Formula::and(parts)
+                    } else {
+                        Formula::or(parts)
+                    };
                     return Ok(Value::Bool(f));
                 }
                 k -= 1;
@@ -799,7 +1063,13 @@ impl<'a> Elaborator<'a> {
     }
 
     /// Calls of networks, `def`s and builtins.
-    fn call(&mut self, callee: &propc_syntax::ast::Ident, args: &[propc_syntax::ast::Arg], span: Span, pol: Polarity) -> R<Value> {
+    fn call(
+        &mut self,
+        callee: &propc_syntax::ast::Ident,
+        args: &[propc_syntax::ast::Arg],
+        span: Span,
+        pol: Polarity,
+    ) -> R<Value> {
         let target = match self.lookup_local(&callee.name) {
             Some(v) => Some(v),
             None => self.global(&callee.name, callee.span)?,
@@ -808,35 +1078,71 @@ impl<'a> Elaborator<'a> {
             Some(Value::Network(n)) => self.apply_network(n, callee, args, span, pol),
             Some(Value::Def(name)) => types::call_def(self, &name, callee, args, span, pol),
             Some(other) => self.error(
-                Diagnostic::error("E0201", format!("`{}` is {}, not a function", callee.name, other.describe()))
-                    .with_label(callee.span, "called here")
-                    .with_help("only networks, `def`s and builtins can be called"),
+                Diagnostic::error(
+                    "E0201",
+                    format!("`{}` is {}, not a function", callee.name, other.describe()),
+                )
+                .with_label(callee.span, "called here")
+                .with_help("only networks, `def`s and builtins can be called"),
             ),
-            None if builtins::NAMES.contains(&callee.name.as_str()) => builtins::call(self, callee, args, span, pol),
+            None if builtins::NAMES.contains(&callee.name.as_str()) => {
+                builtins::call(self, callee, args, span, pol)
+            }
             None => Err(self.unknown_name(&callee.name, callee.span)),
         }
     }
 
-    fn apply_network(&mut self, n: usize, callee: &propc_syntax::ast::Ident, args: &[propc_syntax::ast::Arg], span: Span, pol: Polarity) -> R<Value> {
+    fn apply_network(
+        &mut self,
+        n: usize,
+        callee: &propc_syntax::ast::Ident,
+        args: &[propc_syntax::ast::Arg],
+        span: Span,
+        pol: Polarity,
+    ) -> R<Value> {
         let sig = self.networks[n].clone();
         if args.len() != 1 {
             return self.error(
-                Diagnostic::error("E0203", format!("network `{}` takes one input, {} given", callee.name, args.len()))
-                    .with_label(span, "this application")
-                    .with_help("pass one tensor; use `concat(a, b)` to join several"),
+                Diagnostic::error(
+                    "E0203",
+                    format!(
+                        "network `{}` takes one input, {} given",
+                        callee.name,
+                        args.len()
+                    ),
+                )
+                .with_label(span, "this application")
+                .with_help("pass one tensor; use `concat(a, b)` to join several"),
             );
         }
         let arg = args[0].expr();
         let v = self.expr(arg, pol)?;
         let Some((shape, terms)) = v.as_tensor() else {
-            return self.type_error(&v, &format!("a tensor `Real{}`", shape_text(&sig.input)), arg.span);
+            return self.type_error(
+                &v,
+                &format!("a tensor `Real{}`", shape_text(&sig.input)),
+                arg.span,
+            );
         };
-        let same = shape == sig.input || (shape.iter().product::<usize>() == sig.input_size() && squeeze(&shape) == squeeze(&sig.input));
+        let same = shape == sig.input
+            || (shape.iter().product::<usize>() == sig.input_size()
+                && squeeze(&shape) == squeeze(&sig.input));
         if !same {
             return self.error(
-                Diagnostic::error("E0202", format!("network `{}` takes `Real{}`, found `Real{}`", callee.name, shape_text(&sig.input), shape_text(&shape)))
-                    .with_label(arg.span, format!("shape `{}`", shape_text(&shape)))
-                    .with_help(format!("pass a tensor of shape `{}`", shape_text(&sig.input))),
+                Diagnostic::error(
+                    "E0202",
+                    format!(
+                        "network `{}` takes `Real{}`, found `Real{}`",
+                        callee.name,
+                        shape_text(&sig.input),
+                        shape_text(&shape)
+                    ),
+                )
+                .with_label(arg.span, format!("shape `{}`", shape_text(&shape)))
+                .with_help(format!(
+                    "pass a tensor of shape `{}`",
+                    shape_text(&sig.input)
+                )),
             );
         }
         if terms.iter().any(|t| !t.is_affine()) {
@@ -846,14 +1152,21 @@ impl<'a> Elaborator<'a> {
                     .with_help("apply networks to affine expressions such as `x`, `(x + y) / 2` or `concat(a, b)`"),
             );
         }
-        let app = match self.state.applications.iter().position(|(m, t)| *m == n && *t == terms) {
+        let app = match self
+            .state
+            .applications
+            .iter()
+            .position(|(m, t)| *m == n && *t == terms)
+        {
             Some(i) => i,
             None => {
                 self.state.applications.push((n, terms));
                 self.state.applications.len() - 1
             }
         };
-        let outs: Vec<Term> = (0..sig.output_size()).map(|index| Term::Ref(Ref::Out { app, index })).collect();
+        let outs: Vec<Term> = (0..sig.output_size())
+            .map(|index| Term::Ref(Ref::Out { app, index }))
+            .collect();
         Ok(tensor_value(sig.output.clone(), outs))
     }
 

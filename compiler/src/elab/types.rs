@@ -37,7 +37,10 @@ pub fn type_text(t: &TypeExpr) -> String {
         TypeKind::Index(d) => format!("Index[{}]", dims(std::slice::from_ref(d))),
         TypeKind::Domain(d) => format!("Domain[{}]", dims(d)),
         TypeKind::Function(a, b) => format!("{} -> {}", type_text(a), type_text(b)),
-        TypeKind::Tuple(ts) => format!("({})", ts.iter().map(type_text).collect::<Vec<_>>().join(", ")),
+        TypeKind::Tuple(ts) => format!(
+            "({})",
+            ts.iter().map(type_text).collect::<Vec<_>>().join(", ")
+        ),
         TypeKind::Error => "?".into(),
     }
 }
@@ -104,9 +107,12 @@ pub fn resolve_dims(el: &mut Elaborator<'_>, dims: &[Dim]) -> R<Vec<usize>> {
                 Some(Value::Int(n)) if n >= 0 => out.push(n as usize),
                 Some(_) => {
                     return el.error(
-                        Diagnostic::error("E0201", format!("dimension `{}` is not a non-negative integer", id.name))
-                            .with_label(id.span, "used as a dimension")
-                            .with_help("use an integer literal or an integer `let`"),
+                        Diagnostic::error(
+                            "E0201",
+                            format!("dimension `{}` is not a non-negative integer", id.name),
+                        )
+                        .with_label(id.span, "used as a dimension")
+                        .with_help("use an integer literal or an integer `let`"),
                     );
                 }
                 None => {
@@ -137,7 +143,9 @@ pub fn check_value(
         (TypeKind::Real(d), Value::Tensor(s, _)) => unify_dims(el, d, s, dimvars, span, ty)?,
         (TypeKind::Int(d), Value::Int(_)) if d.is_empty() => true,
         (TypeKind::Int(d), Value::Tensor(s, ts)) => {
-            ts.iter().all(|t| t.constant().is_some_and(|c| c == c.trunc())) && unify_dims(el, d, s, dimvars, span, ty)?
+            ts.iter()
+                .all(|t| t.constant().is_some_and(|c| c == c.trunc()))
+                && unify_dims(el, d, s, dimvars, span, ty)?
         }
         (TypeKind::Bool, Value::Bool(_)) => true,
         (TypeKind::Class(d) | TypeKind::Index(d), Value::Int(i)) => {
@@ -159,15 +167,23 @@ pub fn check_value(
             match bound {
                 Some(n) if *i < 0 || *i as usize >= n => {
                     return el.error(
-                        Diagnostic::error("E0204", format!("{i} is out of range for `{}`", type_text(ty)))
-                            .with_label(span, format!("must be in 0..{n}"))
-                            .with_help(format!("give a value between 0 and {}", n.saturating_sub(1))),
+                        Diagnostic::error(
+                            "E0204",
+                            format!("{i} is out of range for `{}`", type_text(ty)),
+                        )
+                        .with_label(span, format!("must be in 0..{n}"))
+                        .with_help(format!(
+                            "give a value between 0 and {}",
+                            n.saturating_sub(1)
+                        )),
                     );
                 }
                 _ => true,
             }
         }
-        (TypeKind::Domain(d), Value::Domain(dom)) => unify_dims(el, d, &dom.shape, dimvars, span, ty)?,
+        (TypeKind::Domain(d), Value::Domain(dom)) => {
+            unify_dims(el, d, &dom.shape, dimvars, span, ty)?
+        }
         (TypeKind::Function(a, b), Value::Network(n)) => {
             let sig = el.networks[*n].clone();
             let ins = match &a.kind {
@@ -188,32 +204,64 @@ pub fn check_value(
     let found = match v {
         Value::Network(n) => {
             let sig = &el.networks[*n];
-            format!("a network `Real{} -> Real{}`", shape_text(&sig.input), shape_text(&sig.output))
+            format!(
+                "a network `Real{} -> Real{}`",
+                shape_text(&sig.input),
+                shape_text(&sig.output)
+            )
         }
         other => other.describe(),
     };
     el.error(
-        Diagnostic::error("E0201", format!("expected `{}`, found {found}", type_text(ty)))
-            .with_label(span, format!("this is {found}"))
-            .with_secondary(ty.span, "expected because of this type")
-            .with_help(format!("pass a value of type `{}`", type_text(ty))),
+        Diagnostic::error(
+            "E0201",
+            format!("expected `{}`, found {found}", type_text(ty)),
+        )
+        .with_label(span, format!("this is {found}"))
+        .with_secondary(ty.span, "expected because of this type")
+        .with_help(format!("pass a value of type `{}`", type_text(ty))),
     )
 }
 
 /// Inlines a call of a `def`.
-pub fn call_def(el: &mut Elaborator<'_>, name: &str, callee: &Ident, args: &[Arg], span: Span, pol: Polarity) -> R<Value> {
-    let Some(Item::Def { params, ret, body, name: def_name, .. }) = el.globals.get(name).copied() else {
+pub fn call_def(
+    el: &mut Elaborator<'_>,
+    name: &str,
+    callee: &Ident,
+    args: &[Arg],
+    span: Span,
+    pol: Polarity,
+) -> R<Value> {
+    let Some(Item::Def {
+        params,
+        ret,
+        body,
+        name: def_name,
+        ..
+    }) = el.globals.get(name).copied()
+    else {
         return Err(Reported);
     };
     if args.len() != params.len() {
         return el.error(
-            Diagnostic::error("E0203", format!("`{name}` takes {} arguments, {} given", params.len(), args.len()))
-                .with_label(span, "this call")
-                .with_secondary(def_name.span, "defined here")
-                .with_help(format!(
-                    "`{name}` takes ({})",
-                    params.iter().map(|p| format!("{}: {}", p.name.name, type_text(&p.ty))).collect::<Vec<_>>().join(", ")
-                )),
+            Diagnostic::error(
+                "E0203",
+                format!(
+                    "`{name}` takes {} arguments, {} given",
+                    params.len(),
+                    args.len()
+                ),
+            )
+            .with_label(span, "this call")
+            .with_secondary(def_name.span, "defined here")
+            .with_help(format!(
+                "`{name}` takes ({})",
+                params
+                    .iter()
+                    .map(|p| format!("{}: {}", p.name.name, type_text(&p.ty)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         );
     }
     // Arguments in the caller's scope, by position or name.
@@ -230,10 +278,13 @@ pub fn call_def(el: &mut Elaborator<'_>, name: &str, callee: &Ident, args: &[Arg
                 Some(i) => (i, e),
                 None => {
                     return el.error(
-                        Diagnostic::error("E0203", format!("`{name}` has no parameter `{}`", n.name))
-                            .with_label(n.span, "unknown parameter")
-                            .with_secondary(def_name.span, "defined here")
-                            .with_help("use the parameter names of the definition"),
+                        Diagnostic::error(
+                            "E0203",
+                            format!("`{name}` has no parameter `{}`", n.name),
+                        )
+                        .with_label(n.span, "unknown parameter")
+                        .with_secondary(def_name.span, "defined here")
+                        .with_help("use the parameter names of the definition"),
                     );
                 }
             },
@@ -253,11 +304,15 @@ pub fn call_def(el: &mut Elaborator<'_>, name: &str, callee: &Ident, args: &[Arg
     let mut dimvars = HashMap::new();
     let mut bound = Vec::new();
     for (i, p) in params.iter().enumerate() {
-        let Some(v) = values[i].take() else { return Err(Reported) };
+        let Some(v) = values[i].take() else {
+            return Err(Reported);
+        };
         let arg_span = args.get(i).map(|a| a.expr().span).unwrap_or(span);
         check_value(el, &v, &p.ty, arg_span, &mut dimvars, false)?;
         let v = match (v, &p.ty.kind) {
-            (Value::Int(k), TypeKind::Real(d)) if d.is_empty() => Value::Real(Term::Const(k as f64)),
+            (Value::Int(k), TypeKind::Real(d)) if d.is_empty() => {
+                Value::Real(Term::Const(k as f64))
+            }
             (v, _) => v,
         };
         bound.push((p.name.name.clone(), v));
@@ -281,12 +336,20 @@ pub fn call_def(el: &mut Elaborator<'_>, name: &str, callee: &Ident, args: &[Arg
 }
 
 /// Parses the text of a `--param NAME=VALUE` override by the declared type.
-pub fn parse_param_text(el: &mut Elaborator<'_>, name: &str, text: &str, ty: &TypeExpr) -> R<Value> {
+pub fn parse_param_text(
+    el: &mut Elaborator<'_>,
+    name: &str,
+    text: &str,
+    ty: &TypeExpr,
+) -> R<Value> {
     let bad = |el: &mut Elaborator<'_>, what: &str| -> R<Value> {
         el.error(
             Diagnostic::error("E0402", format!("`--param {name}={text}`: expected {what}"))
                 .with_label(ty.span, format!("`{name}` is declared `{}`", type_text(ty)))
-                .with_help(format!("pass {what}, e.g. `--param {name}={}`", example(&ty.kind))),
+                .with_help(format!(
+                    "pass {what}, e.g. `--param {name}={}`",
+                    example(&ty.kind)
+                )),
         )
     };
     let t = text.trim();
@@ -310,17 +373,22 @@ pub fn parse_param_text(el: &mut Elaborator<'_>, name: &str, text: &str, ty: &Ty
         },
         TypeKind::Real(d) | TypeKind::Int(d) if d.len() == 1 => {
             let inner = t.trim_start_matches('[').trim_end_matches(']');
-            let parsed: Result<Vec<f64>, _> = inner.split(',').map(|s| s.trim().parse::<f64>()).collect();
+            let parsed: Result<Vec<f64>, _> =
+                inner.split(',').map(|s| s.trim().parse::<f64>()).collect();
             match parsed {
-                Ok(xs) if xs.iter().all(|x| x.is_finite()) => {
-                    Ok(Value::Tensor(vec![xs.len()], xs.into_iter().map(Term::Const).collect()))
-                }
+                Ok(xs) if xs.iter().all(|x| x.is_finite()) => Ok(Value::Tensor(
+                    vec![xs.len()],
+                    xs.into_iter().map(Term::Const).collect(),
+                )),
                 _ => bad(el, "a comma-separated list of numbers"),
             }
         }
         _ => {
             let _ = Reported;
-            bad(el, "a value this type can take from the command line (a number, an integer, a boolean or a vector)")
+            bad(
+                el,
+                "a value this type can take from the command line (a number, an integer, a boolean or a vector)",
+            )
         }
     }
 }

@@ -23,11 +23,21 @@ mod tests {
 
     #[test]
     fn units_disappear() {
-        check(&super::rules(), "(<= (+ (* 1 v0) 0) (+ 2 (* 0 v1)))", "(<= v0 2)", 2);
+        check(
+            &super::rules(),
+            "(<= (+ (* 1 v0) 0) (+ 2 (* 0 v1)))",
+            "(<= v0 2)",
+            2,
+        );
     }
 
     #[test]
     fn constant_subterms_fold() {
-        check(&super::rules(), "(<= (+ v0 (+ 1 2)) (* 2 3))", "(<= (+ v0 3) 6)", 1);
+        check(
+            &super::rules(),
+            "(<= (+ v0 (+ 1 2)) (* 2 3))",
+            "(<= (+ v0 3) 6)",
+            1,
+        );
     }
 }

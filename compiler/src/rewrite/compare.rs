@@ -31,7 +31,12 @@ mod tests {
     #[test]
     fn not_equal_splits() {
         check(&super::rules(), "(!= v0 v1)", "(or (< v0 v1) (< v1 v0))", 2);
-        check(&super::rules(), "(not (== v0 1))", "(or (< v0 1) (< 1 v0))", 1);
+        check(
+            &super::rules(),
+            "(not (== v0 1))",
+            "(or (< v0 1) (< 1 v0))",
+            1,
+        );
         check(&super::rules(), "(not (!= v0 1))", "(== v0 1)", 1);
     }
 }

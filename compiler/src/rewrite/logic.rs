@@ -34,17 +34,32 @@ mod tests {
 
     #[test]
     fn implication_is_eliminated() {
-        check(&rules(), "(=> (<= v0 1) (<= v1 2))", "(or (< 1 v0) (<= v1 2))", 2);
+        check(
+            &rules(),
+            "(=> (<= v0 1) (<= v1 2))",
+            "(or (< 1 v0) (<= v1 2))",
+            2,
+        );
     }
 
     #[test]
     fn negation_goes_through_and_or() {
-        check(&rules(), "(not (and (<= v0 1) (or (< v1 0) (== v0 v1))))", "(or (< 1 v0) (and (<= 0 v1) (or (< v0 v1) (< v1 v0))))", 2);
+        check(
+            &rules(),
+            "(not (and (<= v0 1) (or (< v1 0) (== v0 v1))))",
+            "(or (< 1 v0) (and (<= 0 v1) (or (< v0 v1) (< v1 v0))))",
+            2,
+        );
     }
 
     #[test]
     fn equivalence_is_eliminated() {
-        check(&rules(), "(<=> (<= v0 0) (<= v1 0))", "(and (or (< 0 v0) (<= v1 0)) (or (<= v0 0) (< 0 v1)))", 2);
+        check(
+            &rules(),
+            "(<=> (<= v0 0) (<= v1 0))",
+            "(and (or (< 0 v0) (<= v1 0)) (or (<= v0 0) (< 0 v1)))",
+            2,
+        );
     }
 
     #[test]

@@ -22,7 +22,10 @@ use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 use std::time::Duration;
 
-use egg::{Analysis, CostFunction, DidMerge, EGraph, Extractor, Id, Language, RecExpr, Rewrite, Runner, Symbol, define_language};
+use egg::{
+    Analysis, CostFunction, DidMerge, EGraph, Extractor, Id, Language, RecExpr, Rewrite, Runner,
+    Symbol, define_language,
+};
 
 use crate::formula::{Cmp, Formula, Term};
 use crate::ir::Ref;
@@ -137,7 +140,11 @@ impl Analysis<Prop> for Folding {
             Prop::Add([a, b]) => Real(real(a)? + real(b)?),
             Prop::Scale([k, t]) => {
                 let k = real(k)?;
-                if k == 0.0 { Real(0.0) } else { Real(k * real(t)?) }
+                if k == 0.0 {
+                    Real(0.0)
+                } else {
+                    Real(k * real(t)?)
+                }
             }
             Prop::Abs(a) => Real(real(a)?.abs()),
             Prop::Max([a, b]) => Real(real(a)?.max(real(b)?)),
@@ -248,14 +255,21 @@ impl CostFunction<Prop> for NormalFormCost {
             Prop::Add(_) | Prop::Scale(_) | Prop::Le(_) | Prop::Lt(_) | Prop::Eq(_) => {
                 forbidden += u64::from(child_max || child_min);
             }
-            Prop::Abs(_) | Prop::Not(_) | Prop::Ne(_) | Prop::Implies(_) | Prop::Iff(_) => forbidden += 1,
+            Prop::Abs(_) | Prop::Not(_) | Prop::Ne(_) | Prop::Implies(_) | Prop::Iff(_) => {
+                forbidden += 1
+            }
             Prop::And(_) | Prop::Or(_) => {
                 has_max = child_max;
                 has_min = child_min;
             }
             Prop::True | Prop::False | Prop::Num(_) | Prop::Leaf(_) => {}
         }
-        NormalCost { forbidden, size, has_max, has_min }
+        NormalCost {
+            forbidden,
+            size,
+            has_max,
+            has_min,
+        }
     }
 }
 
@@ -278,7 +292,10 @@ fn parse_leaf(s: &str) -> Option<Ref> {
     }
     let rest = s.strip_prefix('o')?;
     let (a, i) = rest.split_once('_')?;
-    Some(Ref::Out { app: a.parse().ok()?, index: i.parse().ok()? })
+    Some(Ref::Out {
+        app: a.parse().ok()?,
+        index: i.parse().ok()?,
+    })
 }
 
 /// Adds a term to a RecExpr.
@@ -313,7 +330,12 @@ pub fn add_term(expr: &mut RecExpr<Prop>, t: &Term) -> Id {
     }
 }
 
-fn fold_binary(expr: &mut RecExpr<Prop>, ids: Vec<Id>, empty: Prop, make: fn([Id; 2]) -> Prop) -> Id {
+fn fold_binary(
+    expr: &mut RecExpr<Prop>,
+    ids: Vec<Id>,
+    empty: Prop,
+    make: fn([Id; 2]) -> Prop,
+) -> Id {
     let mut it = ids.into_iter();
     match it.next() {
         None => expr.add(empty),
@@ -362,18 +384,28 @@ pub fn add_formula(expr: &mut RecExpr<Prop>, f: &Formula) -> Id {
 }
 
 fn read_term(expr: &RecExpr<Prop>, id: Id) -> Result<Term, NormalizeError> {
-    let bad = |what: &str| NormalizeError { message: format!("unexpected `{what}` in a term") };
+    let bad = |what: &str| NormalizeError {
+        message: format!("unexpected `{what}` in a term"),
+    };
     Ok(match &expr[id] {
         Prop::Num(n) => Term::Const(n.0),
         Prop::Leaf(s) => Term::Ref(parse_leaf(s.as_str()).ok_or_else(|| bad(s.as_str()))?),
         Prop::Add([a, b]) => Term::add(read_term(expr, *a)?, read_term(expr, *b)?),
         Prop::Scale([k, t]) => {
-            let Term::Const(k) = read_term(expr, *k)? else { return Err(bad("*")) };
+            let Term::Const(k) = read_term(expr, *k)? else {
+                return Err(bad("*"));
+            };
             Term::scale(k, read_term(expr, *t)?)
         }
         Prop::Abs(a) => Term::Abs(Box::new(read_term(expr, *a)?)),
-        Prop::Max([a, b]) => Term::Max(Box::new(read_term(expr, *a)?), Box::new(read_term(expr, *b)?)),
-        Prop::Min([a, b]) => Term::Min(Box::new(read_term(expr, *a)?), Box::new(read_term(expr, *b)?)),
+        Prop::Max([a, b]) => Term::Max(
+            Box::new(read_term(expr, *a)?),
+            Box::new(read_term(expr, *b)?),
+        ),
+        Prop::Min([a, b]) => Term::Min(
+            Box::new(read_term(expr, *a)?),
+            Box::new(read_term(expr, *b)?),
+        ),
         other => return Err(bad(&other.to_string())),
     })
 }
@@ -389,10 +421,18 @@ fn read_formula(expr: &RecExpr<Prop>, id: Id) -> Result<Formula, NormalizeError>
         Prop::And([a, b]) => Formula::and(vec![read_formula(expr, *a)?, read_formula(expr, *b)?]),
         Prop::Or([a, b]) => Formula::or(vec![read_formula(expr, *a)?, read_formula(expr, *b)?]),
         Prop::Not(a) => Formula::Not(Box::new(read_formula(expr, *a)?)),
-        Prop::Implies([a, b]) => Formula::Implies(Box::new(read_formula(expr, *a)?), Box::new(read_formula(expr, *b)?)),
-        Prop::Iff([a, b]) => Formula::Iff(Box::new(read_formula(expr, *a)?), Box::new(read_formula(expr, *b)?)),
+        Prop::Implies([a, b]) => Formula::Implies(
+            Box::new(read_formula(expr, *a)?),
+            Box::new(read_formula(expr, *b)?),
+        ),
+        Prop::Iff([a, b]) => Formula::Iff(
+            Box::new(read_formula(expr, *a)?),
+            Box::new(read_formula(expr, *b)?),
+        ),
         other => {
-            return Err(NormalizeError { message: format!("unexpected `{other}` where a formula was expected") });
+            return Err(NormalizeError {
+                message: format!("unexpected `{other}` where a formula was expected"),
+            });
         }
     })
 }
@@ -443,11 +483,17 @@ pub fn normalize_objective(t: &Term, target: Target) -> Result<Vec<Term>, Normal
         };
     if !ok {
         let msg = match target {
-            Target::MaxOfAffine => "a maximized objective must be a maximum of linear pieces (convex)",
-            Target::MinOfAffine => "a minimized objective must be a minimum of linear pieces (concave)",
+            Target::MaxOfAffine => {
+                "a maximized objective must be a maximum of linear pieces (convex)"
+            }
+            Target::MinOfAffine => {
+                "a minimized objective must be a minimum of linear pieces (concave)"
+            }
             Target::Formula => "the objective could not be made linear",
         };
-        return Err(NormalizeError { message: msg.to_string() });
+        return Err(NormalizeError {
+            message: msg.to_string(),
+        });
     }
     let root = Id::from(best.as_ref().len() - 1);
     let term = read_term(&best, root)?;
@@ -534,7 +580,11 @@ pub(crate) mod testing {
                 point.push(values[rest % values.len()]);
                 rest /= values.len();
             }
-            assert_eq!(eval_text(before, &point), eval_text(&got, &point), "{before} vs {got} at {point:?}");
+            assert_eq!(
+                eval_text(before, &point),
+                eval_text(&got, &point),
+                "{before} vs {got} at {point:?}"
+            );
         }
     }
 }

@@ -60,12 +60,22 @@ mod tests {
 
     #[test]
     fn abs_below_a_bound_is_a_conjunction() {
-        check(&rules(), "(<= (abs v0) 1)", "(and (<= v0 1) (<= (* -1 v0) 1))", 1);
+        check(
+            &rules(),
+            "(<= (abs v0) 1)",
+            "(and (<= v0 1) (<= (* -1 v0) 1))",
+            1,
+        );
     }
 
     #[test]
     fn abs_above_a_bound_is_a_disjunction() {
-        check(&rules(), "(< 1 (abs (+ v0 (* -1 v1))))", "(or (< 1 (+ v0 (* -1 v1))) (< 1 (* -1 (+ v0 (* -1 v1)))))", 2);
+        check(
+            &rules(),
+            "(< 1 (abs (+ v0 (* -1 v1))))",
+            "(or (< 1 (+ v0 (* -1 v1))) (< 1 (* -1 (+ v0 (* -1 v1)))))",
+            2,
+        );
     }
 
     #[test]
@@ -80,11 +90,21 @@ mod tests {
 
     #[test]
     fn min_in_an_equality_splits_by_cases() {
-        check(&rules(), "(== (min v0 v1) 0.5)", "(or (and (== v0 0.5) (<= v0 v1)) (and (== v1 0.5) (<= v1 v0)))", 2);
+        check(
+            &rules(),
+            "(== (min v0 v1) 0.5)",
+            "(or (and (== v0 0.5) (<= v0 v1)) (and (== v1 0.5) (<= v1 v0)))",
+            2,
+        );
     }
 
     #[test]
     fn negated_abs_bound() {
-        check(&rules(), "(not (<= (abs v0) 1))", "(or (< 1 v0) (< 1 (* -1 v0)))", 1);
+        check(
+            &rules(),
+            "(not (<= (abs v0) 1))",
+            "(or (< 1 v0) (< 1 (* -1 v0)))",
+            1,
+        );
     }
 }
