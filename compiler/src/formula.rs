@@ -52,7 +52,7 @@ impl Term {
         }
     }
 
-    pub fn add(a: Term, b: Term) -> Term {
+    pub fn plus(a: Term, b: Term) -> Term {
         match (&a, &b) {
             (Term::Const(x), Term::Const(y)) => Term::Const(x + y),
             (Term::Const(x), _) if *x == 0.0 => b,
@@ -70,8 +70,8 @@ impl Term {
         }
     }
 
-    pub fn sub(a: Term, b: Term) -> Term {
-        Term::add(a, Term::scale(-1.0, b))
+    pub fn minus(a: Term, b: Term) -> Term {
+        Term::plus(a, Term::scale(-1.0, b))
     }
 
     /// Whether the term is affine (no abs/max/min).
@@ -134,7 +134,7 @@ impl Formula {
         }
     }
 
-    pub fn not(f: Formula) -> Formula {
+    pub fn negate(f: Formula) -> Formula {
         match f {
             Formula::True => Formula::False,
             Formula::False => Formula::True,

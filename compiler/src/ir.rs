@@ -156,7 +156,7 @@ impl LinExpr {
 
     /// Sorts the terms, merges duplicates and drops zero coefficients.
     pub fn canonicalize(mut self) -> LinExpr {
-        self.terms.sort_by(|a, b| a.0.cmp(&b.0));
+        self.terms.sort_by_key(|t| t.0);
         let mut out: Vec<(Ref, f64)> = Vec::with_capacity(self.terms.len());
         for (r, c) in self.terms {
             match out.last_mut() {
@@ -405,7 +405,7 @@ impl Problem {
             Goal::Violation(goals) => {
                 s.push_str(&format!("  violated if any of ({}):\n", goals.len()));
                 for (i, g) in goals.iter().enumerate() {
-                    let atoms: Vec<String> = g.iter().map(|a| fmt_atom(a)).collect();
+                    let atoms: Vec<String> = g.iter().map(fmt_atom).collect();
                     if atoms.is_empty() {
                         s.push_str(&format!("    g{i}: true\n"));
                     } else {
@@ -428,7 +428,7 @@ impl Problem {
                 }
                 s.push_str(&format!("  over any of ({}):\n", regions.len()));
                 for (i, g) in regions.iter().enumerate() {
-                    let atoms: Vec<String> = g.iter().map(|a| fmt_atom(a)).collect();
+                    let atoms: Vec<String> = g.iter().map(fmt_atom).collect();
                     if atoms.is_empty() {
                         s.push_str(&format!("    r{i}: true\n"));
                     } else {

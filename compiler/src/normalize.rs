@@ -136,11 +136,8 @@ fn conjunction(fs: &[Formula]) -> Result<Option<Vec<LinAtom>>, NormalizeError> {
         match atom(f)? {
             None => {}
             Some(Err(())) => return Ok(None),
-            Some(Ok(a)) => {
-                if !out.contains(&a) {
-                    out.push(a)
-                }
-            }
+            Some(Ok(a)) if !out.contains(&a) => out.push(a),
+            Some(Ok(_)) => {}
         }
     }
     Ok(Some(out))
@@ -234,7 +231,7 @@ pub fn lower_property(
         if ps.is_empty() {
             continue;
         }
-        let gs = normal_dnf(&Formula::not(conclusion))?;
+        let gs = normal_dnf(&Formula::negate(conclusion))?;
         for p in &ps {
             for g in &gs {
                 disjuncts.push((p.clone(), g.clone()));

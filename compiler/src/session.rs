@@ -333,10 +333,10 @@ impl Session {
                 Item::Let { name, .. } | Item::Param { name, .. } => {
                     let _ = el.global(&name.name, name.span);
                 }
-                Item::Dataset { name, .. } => {
-                    if mode == Mode::Compile && bindings.datasets.contains_key(&name.name) {
-                        let _ = dataset_rows(&mut el, &name.name, name.span, mode);
-                    }
+                Item::Dataset { name, .. }
+                    if mode == Mode::Compile && bindings.datasets.contains_key(&name.name) =>
+                {
+                    let _ = dataset_rows(&mut el, &name.name, name.span, mode);
                 }
                 Item::Property { name, body, .. } => {
                     lower_property(

@@ -188,9 +188,9 @@ pub fn call(
             let a = match_args(el, callee, args, &["x"], 1, span)?;
             let (_, ts) = terms_of(el, a[0].ok_or(Reported)?, pol)?;
             Ok(Value::Real(match callee.name.as_str() {
-                "sum" => reduce(ts, Term::add),
+                "sum" => reduce(ts, Term::plus),
                 "norm_inf" => reduce(ts.into_iter().map(abs1).collect(), max2),
-                _ => reduce(ts.into_iter().map(abs1).collect(), Term::add),
+                _ => reduce(ts.into_iter().map(abs1).collect(), Term::plus),
             }))
         }
         "concat" => {
@@ -327,7 +327,7 @@ pub fn call(
                 Some(e) => {
                     match el.expr(e, Polarity::Positive)? {
                         Value::Int(1) => true,
-                        Value::Real(Term::Const(c)) if c == 1.0 => true,
+                        Value::Real(Term::Const(1.0)) => true,
                         Value::Real(Term::Const(c)) if c.is_infinite() => false,
                         _ => {
                             return el.error(

@@ -186,12 +186,11 @@ impl<'a> Elaborator<'a> {
                 self.locals = saved_locals;
                 self.in_progress.remove(name);
                 let v = result?;
-                let v = if let Item::Param { ty, .. } = item {
+                if let Item::Param { ty, .. } = item {
                     self.check_param_type(v, ty, value.span)?
                 } else {
                     v
-                };
-                v
+                }
             }
             Item::Param { name: n, ty, .. } => match self.param_override(item) {
                 Some(v) => {
@@ -311,7 +310,7 @@ impl<'a> Elaborator<'a> {
                 operand,
             } => {
                 let f = self.formula(operand, pol.flip())?;
-                Ok(Value::Bool(Formula::not(f)))
+                Ok(Value::Bool(Formula::negate(f)))
             }
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.span, pol),
             ExprKind::Compare { first, rest } => self.compare_chain(first, rest, pol),
@@ -513,8 +512,8 @@ impl<'a> Elaborator<'a> {
         for i in 0..n {
             let (x, y) = (get(&ta, i), get(&tb, i));
             out.push(match op {
-                BinaryOp::Add => Term::add(x, y),
-                BinaryOp::Sub => Term::sub(x, y),
+                BinaryOp::Add => Term::plus(x, y),
+                BinaryOp::Sub => Term::minus(x, y),
                 BinaryOp::Mul => match (x.constant(), y.constant()) {
                     (Some(k), _) => Term::scale(k, y),
                     (_, Some(k)) => Term::scale(k, x),
@@ -605,7 +604,7 @@ impl<'a> Elaborator<'a> {
                 );
                 return match op {
                     CmpOp::Eq => Ok(is_max),
-                    CmpOp::Ne => Ok(Formula::not(is_max)),
+                    CmpOp::Ne => Ok(Formula::negate(is_max)),
                     _ => self.error(
                         Diagnostic::error(
                             "E0305",
@@ -676,7 +675,7 @@ impl<'a> Elaborator<'a> {
         };
         let all = Formula::and((0..n).map(|i| atom(get(&ta, i), get(&tb, i))).collect());
         Ok(if op == CmpOp::Ne {
-            Formula::not(all)
+            Formula::negate(all)
         } else {
             all
         })
@@ -859,8 +858,8 @@ impl<'a> Elaborator<'a> {
         let sum = terms
             .iter()
             .zip(center)
-            .map(|(t, c)| Term::Abs(Box::new(Term::sub(t.clone(), Term::Const(*c)))))
-            .reduce(Term::add)
+            .map(|(t, c)| Term::Abs(Box::new(Term::minus(t.clone(), Term::Const(*c)))))
+            .reduce(Term::plus)
             .unwrap_or(Term::Const(0.0));
         Formula::cmp(Cmp::Le, sum, Term::Const(*radius))
     }

@@ -390,7 +390,7 @@ fn read_term(expr: &RecExpr<Prop>, id: Id) -> Result<Term, NormalizeError> {
     Ok(match &expr[id] {
         Prop::Num(n) => Term::Const(n.0),
         Prop::Leaf(s) => Term::Ref(parse_leaf(s.as_str()).ok_or_else(|| bad(s.as_str()))?),
-        Prop::Add([a, b]) => Term::add(read_term(expr, *a)?, read_term(expr, *b)?),
+        Prop::Add([a, b]) => Term::plus(read_term(expr, *a)?, read_term(expr, *b)?),
         Prop::Scale([k, t]) => {
             let Term::Const(k) = read_term(expr, *k)? else {
                 return Err(bad("*"));
