@@ -9,12 +9,16 @@
 //! 2 (a file does not parse or cannot be read or written: its diagnostics are printed
 //! and it is left untouched).
 //! Invariant: a file with syntax errors is never rewritten; a file is written only when
-//! its text changes.
+//! its text changes; a file with a [`SKIP_DIRECTIVE`] line in its leading comment block
+//! is left alone (intentionally malformed test specs and editor grammar tests carry it).
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use propc_syntax::{SourceMap, format_source, render};
+
+/// A line of the leading comment block that exempts a file from formatting.
+pub const SKIP_DIRECTIVE: &str = "// fmt: off";
 
 #[derive(Args, Debug)]
 pub struct FmtArgs {
@@ -55,6 +59,10 @@ pub fn run(args: FmtArgs) -> u8 {
                 continue;
             }
         };
+        let mut leading = text.lines().map(str::trim).take_while(|l| l.is_empty() || l.starts_with("//"));
+        if leading.any(|l| l == SKIP_DIRECTIVE) {
+            continue;
+        }
         let formatted = match format_source(&text) {
             Ok(f) => f,
             Err(diags) => {

@@ -29,7 +29,8 @@ fn ui_files_diagnose_as_expected() {
             .unwrap_or_default()
             .to_string();
         let text = std::fs::read_to_string(&path).expect("reads");
-        let expect_error = match text.lines().next() {
+        let mut lines = text.lines().skip_while(|l| l.trim() == "// fmt: off");
+        let expect_error = match lines.next() {
             Some("// expect: error") => true,
             Some("// expect: ok") => false,
             other => panic!("{name}: first line must be `// expect: ok|error`, found {other:?}"),
