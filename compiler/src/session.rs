@@ -51,6 +51,10 @@ pub struct Session {
 pub struct Compiled {
     pub program: Option<Program>,
     pub diagnostics: Vec<Diagnostic>,
+    /// For each problem of `program` (same order), the elaborated formula of a property
+    /// instance before normalization (`None` for queries): what the tests cross-check
+    /// the IR against.
+    pub elaborated: Vec<Option<crate::formula::Formula>>,
 }
 
 impl Compiled {
@@ -327,7 +331,7 @@ impl Session {
 
         let output_sizes: Vec<usize> = sigs.iter().map(|s| s.output_size()).collect();
         let mut el = Elaborator::new(&globals, bindings, &sigs);
-        let mut problems: Vec<Problem> = Vec::new();
+        let mut problems: Vec<(Problem, Option<crate::formula::Formula>)> = Vec::new();
         for item in &main_items {
             match item {
                 Item::Let { name, .. } | Item::Param { name, .. } => {
@@ -411,7 +415,7 @@ impl Session {
                             &state,
                             &output_sizes,
                         ) {
-                            Ok(p) => problems.push(p),
+                            Ok(p) => problems.push((p, None)),
                             Err(e) => {
                                 el.report(
                                     Diagnostic::error("E0501", format!("query `{}` cannot be normalized: {}", name.name, e.message))
@@ -427,6 +431,8 @@ impl Session {
             }
         }
         diags.extend(std::mem::take(&mut el.diagnostics));
+        let (problems, elaborated): (Vec<Problem>, Vec<Option<crate::formula::Formula>>) =
+            problems.into_iter().unzip();
         let program = if diags.iter().any(|d| d.is_error()) || mode == Mode::Check {
             None
         } else {
@@ -437,6 +443,11 @@ impl Session {
         };
         let _ = owner;
         Compiled {
+            elaborated: if mode == Mode::Check {
+                Vec::new()
+            } else {
+                elaborated
+            },
             program,
             diagnostics: diags,
         }
@@ -595,7 +606,7 @@ fn lower_property(
     body: &propc_syntax::ast::Expr,
     mode: Mode,
     output_sizes: &[usize],
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<(Problem, Option<crate::formula::Formula>)>,
 ) {
     use propc_syntax::ast::ExprKind;
     let mut lower_one =
@@ -604,8 +615,8 @@ fn lower_property(
                 return;
             }
             let state = el.state.clone();
-            match normalize::lower_property(name, sample, f, &state, output_sizes) {
-                Ok(p) => problems.push(p),
+            match normalize::lower_property(name, sample, f.clone(), &state, output_sizes) {
+                Ok(p) => problems.push((p, Some(f))),
                 Err(e) => {
                     el.report(
                         Diagnostic::error(
