@@ -59,7 +59,10 @@ pub fn run(args: FmtArgs) -> u8 {
                 continue;
             }
         };
-        let mut leading = text.lines().map(str::trim).take_while(|l| l.is_empty() || l.starts_with("//"));
+        let mut leading = text
+            .lines()
+            .map(str::trim)
+            .take_while(|l| l.is_empty() || l.starts_with("//"));
         if leading.any(|l| l == SKIP_DIRECTIVE) {
             continue;
         }
