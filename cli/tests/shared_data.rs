@@ -271,8 +271,9 @@ fn comet_config_monotonicity() {
     check_spec("specs/auto_mpg/monotone.prop", CONFIG, true);
 }
 
-/// The domain constraints: sound enclosures; exact ones must match highspy.
+/// The domain constraints: every query exact and matching highspy too (Horsepower
+/// needed row equilibration in the MILP backend to get past microlp's singular bases).
 #[test]
 fn domain_monotonicity() {
-    check_spec("specs/auto_mpg/monotone_domain.prop", DOMAIN, false);
+    check_spec("specs/auto_mpg/monotone_domain.prop", DOMAIN, true);
 }

@@ -161,7 +161,22 @@ fn run(model: &Model, solver: Solver, seconds: f64) -> Solved {
         .rows
         .iter()
         .map(|r| {
-            let e = expr(&r.expr, &vars);
+            // Row equilibration: divide each row by its largest coefficient. The
+            // feasible set is the same; the simplex's LU factorizations are better
+            // conditioned (raw-feature networks mix weights of 1e-3 with big-M
+            // constants of 1e3, which made microlp report singular bases).
+            let scale = r
+                .expr
+                .terms
+                .iter()
+                .map(|(_, c)| c.abs())
+                .fold(0.0_f64, f64::max);
+            let row = if scale > 0.0 && scale.is_finite() {
+                r.expr.scale(1.0 / scale)
+            } else {
+                r.expr.clone()
+            };
+            let e = expr(&row, &vars);
             match r.rel {
                 RowRel::Le => e.leq(0.0),
                 RowRel::Eq => e.eq(0.0),
