@@ -6,7 +6,8 @@
 //! counterexample), `Unknown` (with a reason and the best known lower bound of the
 //! violation margin), or, for queries, a sound `Bound` with the best point found.
 //! Invariant (soundness first): `Holds` comes only from (a) a property with no goal
-//! disjunct, (b) interval bounds refuting the premise or every disjunct, (c) the MILP
+//! disjunct, (b) interval (IBP) or linear (CROWN, α-CROWN) bounds refuting the premise
+//! or every disjunct, (c) the MILP
 //! proving every remaining disjunct's minimum margin `s* > milp::TOL` (or infeasible),
 //! or (d) for a disjunct made only of strict atoms `e < 0`, the MILP proving
 //! `s* >= -milp::TOL` with no concrete counterexample found at its optimum.
@@ -23,12 +24,17 @@
 //! exact f64 network outputs. Time-outs and solver errors give `Unknown` / a looser
 //! bound, never `Holds`.
 //!
-//! Order: trivial cases, input checks, IBP (always, it is linear-time), the attack
-//! (at most [`ATTACK_SHARE`] of the time limit), then one MILP per remaining disjunct
-//! (or per objective × region) until the deadline.
+//! Order: trivial cases, input checks, IBP (always, it is linear-time), CROWN (the
+//! boxes of every application tightened by [`crate::bounds::crown`]; then, for each
+//! atom linear in the outputs of one application, α-CROWN on the atom's expression
+//! itself), the attack (at most [`ATTACK_SHARE`] of the time limit), then one MILP per
+//! remaining disjunct (or per objective × region), its big-M constants from the
+//! CROWN-tightened boxes, until the deadline. The method of a proof is the cheapest
+//! stage that completed it: `ibp`, else `crown`, else `milp`.
 
 use crate::attack::{self, AttackOptions};
 use crate::bounds::ProblemBounds;
+use crate::bounds::crown::{self, AlphaOptions, CrownOptions, Mat};
 use crate::milp::{self, MarginResult, MilpProblem, ObjectiveResult, Solver};
 use crate::network::Network;
 use propc_compiler::ir::{EQ_TOLERANCE, Goal, LinAtom, LinExpr, Problem, Program, Ref, Rel, Sense};
@@ -43,8 +49,10 @@ pub struct Options {
     pub seed: u64,
     /// Run the attack before the solver.
     pub attack: bool,
-    /// Run the MILP (off: IBP and attack only).
+    /// Run the MILP (off: IBP, CROWN and attack only).
     pub milp: bool,
+    /// Run CROWN / α-CROWN after IBP (off: IBP boxes for the MILP too).
+    pub crown: bool,
     /// Attack budget (its `seed` is overridden by `seed` above).
     pub attack_budget: AttackOptions,
 }
@@ -57,6 +65,7 @@ impl Default for Options {
             seed: 0,
             attack: true,
             milp: true,
+            crown: true,
             attack_budget: AttackOptions::default(),
         }
     }
@@ -69,6 +78,8 @@ pub enum Method {
     Trivial,
     /// Interval bound propagation.
     Ibp,
+    /// Linear bounds (CROWN / α-CROWN) on top of IBP.
+    Crown,
     /// Sampling / gradient search.
     Attack,
     /// The MILP encoding and a solver.
@@ -80,6 +91,7 @@ impl Method {
         match self {
             Method::Trivial => "trivial",
             Method::Ibp => "ibp",
+            Method::Crown => "crown",
             Method::Attack => "attack",
             Method::Milp => "milp",
         }
@@ -394,12 +406,62 @@ fn clamp_to_boxes(problem: &Problem, vars: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Moves a solver's point into the premise when it misses input-only atoms by rounding
+/// (a solver's `x - y <= delta` can come back as `1e-12` over): clamp to the boxes, then
+/// for each violated premise atom over variables only, step along its normal just past
+/// the boundary, a few rounds. The result is only a candidate: callers re-check it
+/// exactly, so this can never make an answer unsound.
+fn nudge_into_premise(problem: &Problem, vars: &[f64]) -> Vec<f64> {
+    let mut x = clamp_to_boxes(problem, vars);
+    for _ in 0..20 {
+        let mut moved = false;
+        for atom in &problem.premise {
+            if atom
+                .expr
+                .terms
+                .iter()
+                .any(|(r, _)| !matches!(r, Ref::Var(_)))
+            {
+                continue;
+            }
+            let e = atom.expr.eval(&x, &[]);
+            let target = match atom.rel {
+                Rel::Le if e > 0.0 => -1e-12 * (1.0 + atom.expr.constant.abs()),
+                Rel::Lt if e >= 0.0 => -1e-12 * (1.0 + atom.expr.constant.abs()),
+                Rel::Eq if e.abs() > EQ_TOLERANCE / 2.0 => 0.0,
+                _ => continue,
+            };
+            let norm2: f64 = atom.expr.terms.iter().map(|(_, c)| c * c).sum();
+            if norm2 == 0.0 {
+                continue;
+            }
+            let step = (e - target) / norm2;
+            for (r, c) in &atom.expr.terms {
+                if let Ref::Var(i) = r {
+                    x[*i] -= c * step;
+                }
+            }
+            x = clamp_to_boxes(problem, &x);
+            moved = true;
+        }
+        if !moved {
+            break;
+        }
+    }
+    x
+}
+
 /// Interval facts about one atom: `(refuted, lower bound of its violation measure)`.
 /// The measure is `e` (`Le`/`Lt`) or `|e|` (`Eq`); refuted means no point of the
 /// boxes satisfies the atom, not even within the concrete check's `EQ_TOLERANCE`.
 fn atom_ibp(bounds: &ProblemBounds, a: &LinAtom) -> (bool, f64) {
     let (lo, hi) = bounds.expr(&a.expr);
-    match a.rel {
+    atom_facts(a.rel, lo, hi)
+}
+
+/// [`atom_ibp`] from a sound range `[lo, hi]` of the atom's expression.
+fn atom_facts(rel: Rel, lo: f64, hi: f64) -> (bool, f64) {
+    match rel {
         Rel::Le => (lo > 0.0, lo),
         Rel::Lt => (lo >= 0.0, lo),
         Rel::Eq => (
@@ -412,6 +474,186 @@ fn atom_ibp(bounds: &ProblemBounds, a: &LinAtom) -> (bool, f64) {
 fn min_finite(xs: impl Iterator<Item = f64>) -> Option<f64> {
     let m = xs.fold(f64::INFINITY, f64::min);
     m.is_finite().then_some(m)
+}
+
+/// Share of the time left that CROWN and α-CROWN may use.
+pub const CROWN_SHARE: f64 = 0.25;
+
+fn crown_deadline(deadline: Instant) -> Instant {
+    let now = Instant::now();
+    now + deadline.saturating_duration_since(now).mul_f64(CROWN_SHARE)
+}
+
+fn crown_options(deadline: Instant) -> CrownOptions {
+    CrownOptions {
+        deadline: Some(crown_deadline(deadline)),
+        ..CrownOptions::default()
+    }
+}
+
+/// The application whose outputs `e` reads, if it reads outputs of exactly one.
+fn single_app(e: &LinExpr) -> Option<usize> {
+    let mut app = None;
+    for (r, _) in &e.terms {
+        if let Ref::Out { app: a, .. } = *r {
+            match app {
+                None => app = Some(a),
+                Some(b) if b != a => return None,
+                _ => {}
+            }
+        }
+    }
+    app
+}
+
+/// Sound ranges of the atoms' expressions from linear bounds: for an atom that reads
+/// the outputs of one application, its output part `c · y` is bounded directly by
+/// CROWN (α-CROWN when `alpha` is given) over that application's input box, the
+/// variable part and constant by intervals; the f64 evaluation of the whole
+/// expression is covered by one more `sum_error` widening. `None` for other atoms.
+/// Only the lower end is computed for `Le`/`Lt` atoms (the upper one is `+inf`).
+fn crown_atom_ranges(
+    problem: &Problem,
+    networks: &[&Network],
+    bounds: &ProblemBounds,
+    atoms: &[&LinAtom],
+    alpha: Option<&AlphaOptions>,
+) -> Vec<Option<(f64, f64)>> {
+    use crate::bounds::{affine_range, down, sum_error, up};
+    let mut out: Vec<Option<(f64, f64)>> = vec![None; atoms.len()];
+    // Group the atoms by application; rows: each atom's `c`, and `-c` for `Eq` atoms.
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); problem.applications.len()];
+    for (i, a) in atoms.iter().enumerate() {
+        if let Some(app) = single_app(&a.expr)
+            && app < groups.len()
+        {
+            groups[app].push(i);
+        }
+    }
+    for (app, idx) in groups.iter().enumerate() {
+        if idx.is_empty() {
+            continue;
+        }
+        let (Some(net), Some(values)) = (
+            networks.get(problem.applications[app].network),
+            bounds.apps.get(app),
+        ) else {
+            continue;
+        };
+        let m = net.output_size();
+        let target = net.nodes.len();
+        let mut rows: Vec<f64> = Vec::new();
+        let mut row_of: Vec<(usize, Option<usize>)> = Vec::new();
+        let mut k = 0;
+        for &i in idx {
+            let mut c = vec![0.0; m];
+            for (r, coef) in &atoms[i].expr.terms {
+                if let Ref::Out { index, .. } = *r
+                    && index < m
+                {
+                    c[index] += coef;
+                }
+            }
+            let neg = (atoms[i].rel == Rel::Eq).then(|| {
+                rows.extend(c.iter().map(|v| -v));
+                k += 1;
+                k - 1
+            });
+            rows.extend(&c);
+            k += 1;
+            row_of.push((k - 1, neg));
+        }
+        let Some(cm) = Mat::from_vec(k, m, rows) else {
+            continue;
+        };
+        let low = match alpha {
+            Some(o) => crown::alpha_lower_bounds(net, values, target, &cm, o),
+            None => crown::lower_bounds(net, values, target, &cm),
+        };
+        let Some(ybox) = values.last() else { continue };
+        for (&i, (r, neg)) in idx.iter().zip(&row_of) {
+            let e = &atoms[i].expr;
+            // The variable part with the constant, by intervals.
+            let (vlo, vhi) = affine_range(
+                e.terms.iter().filter_map(|(r, c)| match *r {
+                    Ref::Var(j) if j < bounds.vars.len() => {
+                        Some((*c, bounds.vars.lo[j], bounds.vars.hi[j]))
+                    }
+                    Ref::Var(_) => Some((*c, f64::NEG_INFINITY, f64::INFINITY)),
+                    Ref::Out { .. } => None,
+                }),
+                e.constant,
+            );
+            let mut mag = e.constant.abs();
+            for (r, c) in &e.terms {
+                let h = match *r {
+                    Ref::Var(j) if j < bounds.vars.len() => {
+                        bounds.vars.lo[j].abs().max(bounds.vars.hi[j].abs())
+                    }
+                    Ref::Out { index, .. } if index < ybox.len() => {
+                        ybox.lo[index].abs().max(ybox.hi[index].abs())
+                    }
+                    _ => f64::INFINITY,
+                };
+                mag += c.abs() * h;
+            }
+            let err = sum_error(e.terms.len() + 1, mag);
+            let lo = down(low[*r] + vlo, err);
+            let hi = match neg {
+                Some(n) => up(-low[*n] + vhi, err),
+                None => f64::INFINITY,
+            };
+            let lo = if lo.is_nan() { f64::NEG_INFINITY } else { lo };
+            let hi = if hi.is_nan() { f64::INFINITY } else { hi };
+            out[i] = Some((lo, hi));
+        }
+    }
+    out
+}
+
+/// Per disjunct, `(refuted, margin lower bound)` from the CROWN-tightened boxes and
+/// from CROWN then α-CROWN on the atoms (only for disjuncts still open), merged with
+/// the IBP facts `ibp`.
+fn crown_disjuncts(
+    problem: &Problem,
+    goals: &[Vec<LinAtom>],
+    networks: &[&Network],
+    tight: &ProblemBounds,
+    ibp: &[(bool, f64)],
+    deadline: Instant,
+) -> Vec<(bool, f64)> {
+    let merge = |facts: &mut Vec<(bool, f64)>, d: usize, f: (bool, f64)| {
+        facts[d].0 |= f.0;
+        facts[d].1 = facts[d].1.max(f.1);
+    };
+    let mut facts: Vec<(bool, f64)> = ibp.to_vec();
+    for (d, g) in goals.iter().enumerate() {
+        for a in g {
+            merge(&mut facts, d, atom_ibp(tight, a));
+        }
+    }
+    let alpha = AlphaOptions {
+        deadline: Some(crown_deadline(deadline)),
+        ..AlphaOptions::default()
+    };
+    for stage in [None, Some(&alpha)] {
+        let open: Vec<usize> = (0..goals.len()).filter(|d| !facts[*d].0).collect();
+        let atoms: Vec<(usize, &LinAtom)> = open
+            .iter()
+            .flat_map(|&d| goals[d].iter().map(move |a| (d, a)))
+            .collect();
+        if atoms.is_empty() || Instant::now() >= deadline {
+            break;
+        }
+        let list: Vec<&LinAtom> = atoms.iter().map(|(_, a)| *a).collect();
+        let ranges = crown_atom_ranges(problem, networks, tight, &list, stage);
+        for ((d, a), r) in atoms.iter().zip(ranges) {
+            if let Some((lo, hi)) = r {
+                merge(&mut facts, *d, atom_facts(a.rel, lo, hi));
+            }
+        }
+    }
+    facts
 }
 
 /// Verifies one problem (property instance or query).
@@ -514,6 +756,26 @@ fn verify_property(
             seconds: secs(),
         };
     }
+    // CROWN: tighter boxes for every application, then linear bounds of the atoms.
+    let (bounds, ibp) = if options.crown {
+        let tight = bounds.with_crown(problem, networks, &crown_options(deadline));
+        if problem.premise.iter().any(|a| atom_ibp(&tight, a).0) {
+            return Outcome::Holds {
+                method: Method::Crown,
+                seconds: secs(),
+            };
+        }
+        let facts = crown_disjuncts(problem, goals, networks, &tight, &ibp, deadline);
+        if facts.iter().all(|(r, _)| *r) {
+            return Outcome::Holds {
+                method: Method::Crown,
+                seconds: secs(),
+            };
+        }
+        (tight, facts)
+    } else {
+        (bounds, ibp)
+    };
     let ibp_margin = || min_finite(ibp.iter().map(|(_, m)| *m));
 
     if options.attack
@@ -603,7 +865,8 @@ fn verify_property(
     unknown(reasons.join("; "), min_finite(margins.into_iter()))
 }
 
-/// Tries the solver's point, the point clamped to the boxes, then a short attack
+/// Tries the solver's point, the point clamped to the boxes, the point nudged into
+/// the premise, then a short attack
 /// started from it.
 fn repair(
     problem: &Problem,
@@ -617,6 +880,10 @@ fn repair(
     }
     let clamped = clamp_to_boxes(problem, vars);
     if let Some(c) = confirm_counterexample(problem, networks, &clamped) {
+        return Some(c);
+    }
+    let nudged = nudge_into_premise(problem, vars);
+    if let Some(c) = confirm_counterexample(problem, networks, &nudged) {
         return Some(c);
     }
     let budget = AttackOptions {
@@ -683,13 +950,16 @@ fn verify_query(
         return empty(Method::Ibp, "interval bounds refute every region");
     }
     // The proven end, per objective, from IBP: hi (maximize) or lo (minimize).
-    let ibp_end: Vec<f64> = objectives
-        .iter()
-        .map(|o| {
-            let (lo, hi) = bounds.expr(o);
-            if maximize { hi } else { lo }
-        })
-        .collect();
+    let end_of = |b: &ProblemBounds| -> Vec<f64> {
+        objectives
+            .iter()
+            .map(|o| {
+                let (lo, hi) = b.expr(o);
+                if maximize { hi } else { lo }
+            })
+            .collect()
+    };
+    let mut ibp_end = end_of(&bounds);
     // `better(a, b)`: a is the better (more extreme) value in the query's sense.
     let sign = if maximize { 1.0 } else { -1.0 };
     let extreme = |xs: &mut dyn Iterator<Item = f64>| -> f64 {
@@ -697,7 +967,36 @@ fn verify_query(
             if sign * b > sign * a { b } else { a }
         })
     };
-    let ibp_bound = extreme(&mut ibp_end.iter().copied());
+    let mut ibp_bound = extreme(&mut ibp_end.iter().copied());
+    let mut bound_method = Method::Ibp;
+    // CROWN-tightened boxes: for the MILP's big-M constants, the regions and the ends.
+    let (bounds, live) = if options.crown {
+        let tight = bounds.with_crown(problem, networks, &crown_options(deadline));
+        if problem.premise.iter().any(|a| atom_ibp(&tight, a).0) {
+            return empty(Method::Crown, "linear bounds refute the premise");
+        }
+        let live: Vec<usize> = live
+            .into_iter()
+            .filter(|r| !regions[*r].iter().any(|a| atom_ibp(&tight, a).0))
+            .collect();
+        if live.is_empty() {
+            return empty(Method::Crown, "linear bounds refute every region");
+        }
+        let crown_end = end_of(&tight);
+        let crown_bound = extreme(&mut crown_end.iter().copied());
+        if sign * crown_bound < sign * ibp_bound {
+            bound_method = Method::Crown;
+            ibp_bound = crown_bound;
+        }
+        for (e, c) in ibp_end.iter_mut().zip(crown_end) {
+            if sign * c < sign * *e {
+                *e = c;
+            }
+        }
+        (tight, live)
+    } else {
+        (bounds, live)
+    };
 
     let mut best: Option<Witness> = None;
     let consider = |w: Witness, best: &mut Option<Witness>| {
@@ -722,7 +1021,7 @@ fn verify_query(
     }
 
     let mut proven = ibp_bound;
-    let mut method = Method::Ibp;
+    let mut method = bound_method;
     let mut reasons: Vec<String> = Vec::new();
     let mut all_optimal = false;
     if options.milp {
@@ -759,13 +1058,21 @@ fn verify_query(
                                     ends.push(*ibp_k);
                                     reasons.push(format!("objective {k}, region {r}: the solver stopped before proving optimality"));
                                 }
-                                let w = confirm_witness(problem, networks, &vars).or_else(|| {
-                                    confirm_witness(
-                                        problem,
-                                        networks,
-                                        &clamp_to_boxes(problem, &vars),
-                                    )
-                                });
+                                let w = confirm_witness(problem, networks, &vars)
+                                    .or_else(|| {
+                                        confirm_witness(
+                                            problem,
+                                            networks,
+                                            &clamp_to_boxes(problem, &vars),
+                                        )
+                                    })
+                                    .or_else(|| {
+                                        confirm_witness(
+                                            problem,
+                                            networks,
+                                            &nudge_into_premise(problem, &vars),
+                                        )
+                                    });
                                 if let Some(w) = w {
                                     consider(w, &mut best);
                                 }
