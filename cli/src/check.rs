@@ -1,4 +1,5 @@
-//! `propc check SPEC --net ...`: verifies every property and query of a spec.
+//! `propc check SPEC --net ...`: verifies every property and query of a spec (or of a
+//! VNN-LIB file, see `crate::vnnlib`).
 //!
 //! Takes: a spec, its bindings, a time limit per property and the output format.
 //! Gives: one line per property instance / query (verdict, time, method), the
@@ -35,7 +36,8 @@ pub enum SolverArg {
 pub struct CheckArgs {
     #[command(flatten)]
     pub bind: BindArgs,
-    /// Time limit per property instance or query, in seconds
+    /// Time limit per property instance or query, in seconds (for a `.vnnlib` file:
+    /// for the whole file)
     #[arg(long, default_value_t = 60.0)]
     pub timeout: f64,
     /// Output format
@@ -127,12 +129,18 @@ pub fn run(args: CheckArgs) -> u8 {
         eprintln!("error[E0404]: {e}");
         return 2;
     }
-    let bound = match bind::bind(&args.bind, true) {
+    let vnnlib = crate::vnnlib::is_vnnlib(&args.bind.spec);
+    let bound = if vnnlib {
+        crate::vnnlib::bind(&args.bind)
+    } else {
+        bind::bind(&args.bind, true)
+    };
+    let bound = match bound {
         Ok(b) => b,
         Err(code) => return code,
     };
     let nets: Vec<&Network> = bound.networks.iter().collect();
-    let options = verify::Options {
+    let mut options = verify::Options {
         timeout: Duration::from_secs_f64(args.timeout),
         solver,
         seed: args.seed,
@@ -158,7 +166,13 @@ pub fn run(args: CheckArgs) -> u8 {
     let mut outcomes = Vec::new();
     let (mut holds, mut violated, mut unknown) = (0, 0, 0);
     let (mut bounded, mut exact_bounds, mut unbounded) = (0, 0, 0);
-    for p in &program.problems {
+    // A VNN-LIB file's time limit is for the whole file, shared by its input regions.
+    let file_deadline = std::time::Instant::now() + options.timeout;
+    for (k, p) in program.problems.iter().enumerate() {
+        if vnnlib {
+            let left = file_deadline.saturating_duration_since(std::time::Instant::now());
+            options.timeout = left.div_f64((program.problems.len() - k) as f64);
+        }
         let outcome = verify::verify(p, &nets, &options);
         match &outcome {
             Outcome::Holds { .. } => holds += 1,

@@ -29,6 +29,7 @@ mod check;
 mod compile;
 mod fmt;
 mod lsp;
+mod vnnlib;
 
 use std::process::ExitCode;
 
