@@ -26,7 +26,7 @@
 //!   "sample": 3,                        // only for dataset properties (0-based row)
 //!   "kind": "property",
 //!   "verdict": "holds" | "violated" | "unknown",
-//!   "method": "trivial" | "ibp" | "attack" | "milp",   // absent when unknown
+//!   "method": "trivial" | "ibp" | "crown" | "attack" | "milp",   // absent when unknown
 //!   "seconds": 0.42,
 //!   "counterexample": {                 // only when violated
 //!     "inputs": { "x": [0.1, ...], "y": [0.1, ...] },  // quantified variables, spec order

@@ -19,9 +19,10 @@
 //!   then rounded once more outward;
 //! - ReLU and reshapes are exact.
 //!
-//! Each operator's rule lives in its own file behind [`BoundRule`], so tighter
-//! relaxations (CROWN) can grow per operator.
+//! Each operator's rule lives in its own file behind [`BoundRule`]; the tighter
+//! linear relaxations (CROWN, α-CROWN) live in [`crown`], one file per operator too.
 
+pub mod crown;
 mod elementwise;
 mod linear;
 mod relu;

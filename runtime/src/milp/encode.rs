@@ -1,6 +1,7 @@
 //! The exact big-M MILP encoding of an IR problem.
 //!
-//! Takes: a [`Problem`], its networks and their [`ProblemBounds`] (IBP).
+//! Takes: a [`Problem`], its networks and sound [`ProblemBounds`] (IBP, or IBP
+//! tightened by CROWN: any sound boxes keep the encoding exact).
 //! Gives: a [`Base`] model (one continuous variable per IR variable, every
 //! application's network, the premise) and, from it, one [`Model`] per goal
 //! disjunct (minimize the violation margin `s`) or per objective × region.
@@ -8,8 +9,8 @@
 //! exactly the premise (with `Lt` relaxed to `Le`) intersected with the boxes, and the
 //! output expressions equal the networks' outputs there:
 //! - affine ops stay expressions; an expression with more than [`MAX_INLINE_TERMS`]
-//!   terms is materialized as a new variable bounded by its IBP box;
-//! - a ReLU whose IBP pre-activation box is `[l, u]` is `0` if `u <= 0`, the identity
+//!   terms is materialized as a new variable bounded by its box;
+//! - a ReLU whose pre-activation box is `[l, u]` is `0` if `u <= 0`, the identity
 //!   if `l >= 0`, and otherwise `y >= x`, `y <= x - l (1 - d)`, `y <= u d`,
 //!   `0 <= y <= u` with a binary `d`.
 

@@ -1,7 +1,8 @@
 //! The exact MILP backend: big-M encoding of an IR problem, solved through good_lp.
 //!
-//! Takes: a [`Problem`], its networks (`networks[i]` is `Program::networks[i]`), IBP
-//! [`ProblemBounds`] (for the big-M constants), a [`Solver`] and a deadline.
+//! Takes: a [`Problem`], its networks (`networks[i]` is `Program::networks[i]`), sound
+//! [`ProblemBounds`] (IBP, tightened by CROWN in `verify`: the big-M constants), a
+//! [`Solver`] and a deadline.
 //! Gives: per goal disjunct, the minimum violation margin `s*` (or a point to check);
 //! per objective × region, the optimum and its point; and [`to_lp_text`], the models as
 //! CPLEX LP text (`propc compile --emit lp`).
@@ -26,6 +27,7 @@ pub(crate) use backend::Solved;
 pub use backend::Solver;
 
 use crate::bounds::ProblemBounds;
+use crate::bounds::crown::CrownOptions;
 use crate::network::Network;
 use encode::Base;
 use propc_compiler::ir::{Goal, Problem, Sense};
@@ -202,7 +204,12 @@ impl MilpProblem {
 /// text with `\` comments naming the problem, the disjunct and the variables.
 /// Deterministic. Fails if the networks do not fit or a variable is unbounded.
 pub fn to_lp_text(problem: &Problem, networks: &[&Network]) -> Result<String, String> {
-    let bounds = ProblemBounds::compute(problem, networks)?;
+    // The same boxes as `verify` (with its default options) gives the MILP.
+    let bounds = ProblemBounds::compute(problem, networks)?.with_crown(
+        problem,
+        networks,
+        &CrownOptions::default(),
+    );
     let enc = MilpProblem::new(problem, networks, &bounds)?;
     let base = &enc.base;
     let title = match problem.sample {
@@ -214,7 +221,7 @@ pub fn to_lp_text(problem: &Problem, networks: &[&Network]) -> Result<String, St
         header.push(format!("x{i} = {}", v.name));
     }
     header.push(format!(
-        "{} variables, {} binaries (unstable relus), big-M from interval bounds",
+        "{} variables, {} binaries (unstable relus), big-M from CROWN and interval bounds",
         base.model.vars.len(),
         base.n_binaries
     ));
