@@ -335,3 +335,45 @@ fn quoted_specs_match_the_shipped_files() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Every diagnostic code the sources can emit is documented on the diagnostics page.
+#[test]
+fn every_diagnostic_code_is_documented() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let page =
+        std::fs::read_to_string(root.join("book/src/reference/diagnostics.md")).expect("page");
+    let mut missing = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = [
+        "grammar/src",
+        "compiler/src",
+        "runtime/src",
+        "cli/src",
+        "editors/lsp/src",
+    ]
+    .iter()
+    .map(|d| root.join(d))
+    .collect();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("source");
+                for (i, _) in text.match_indices("\"E0") {
+                    let code = &text[i + 1..(i + 6).min(text.len())];
+                    if code.len() == 5
+                        && code[1..].chars().all(|c| c.is_ascii_digit())
+                        && !page.contains(&format!("`{code}`"))
+                    {
+                        missing.push(format!("{code} ({})", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "undocumented diagnostic codes: {missing:?}"
+    );
+}
