@@ -1,21 +1,28 @@
 //! `propc check SPEC --net ...`: verifies every property and query of a spec (or of a
 //! VNN-LIB file, see `crate::vnnlib`).
 //!
-//! Takes: a spec, its bindings, a time limit per property and the output format.
+//! Takes: a spec, its bindings, a time limit per property and the output format; a
+//! shard `i/n`, a number of worker threads and a total time budget.
 //! Gives: one line per property instance / query (verdict, time, method), the
 //! counterexample of each violation as a table (human format), or the JSON report
-//! (schema in `propc_runtime::report`); exit code 0 / 1 / 3 (see `main`).
+//! (schema in `propc_runtime::report`); exit code 0 / 1 / 3 (see `main`), 130 after
+//! Ctrl-C (the partial report: unfinished units are `unknown`, "interrupted").
 //! Invariant: a violation is printed only after the runtime re-checked it concretely;
-//! a time-out is `unknown`, never `holds`.
+//! a time-out is `unknown`, never `holds`. A *unit* is one property instance or query;
+//! units are numbered in program order, shard `i/n` runs the units `k` with
+//! `k mod n = i - 1`, and the output (lines, report) is in unit order whatever the
+//! number of threads.
 
 use std::io::Write;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use propc_compiler::ir::{Goal, Program, Sense, fmt_num};
+use propc_compiler::ir::{Goal, Problem, Program, Sense, fmt_num};
 use propc_runtime::milp::Solver;
 use propc_runtime::network::Network;
-use propc_runtime::report::Report;
+use propc_runtime::report::{Report, Shard};
 use propc_runtime::verify::{self, AppValue, Outcome};
 
 use crate::bind::{self, BindArgs};
@@ -52,6 +59,17 @@ pub struct CheckArgs {
     /// Skip the counterexample search before the solver
     #[arg(long)]
     pub no_attack: bool,
+    /// Run only shard I of N (1-based): unit k (0-based, in program order) belongs to
+    /// shard (k mod N) + 1; merge the JSON reports with `propc report merge`
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Verify this many units in parallel (0: one per core); the output is the same
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub threads: usize,
+    /// Time budget of the whole run, in seconds: units not started by then are
+    /// unknown, and each unit's `--timeout` is capped by what remains
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout_total: Option<f64>,
 }
 
 fn fmt_vec(v: &[f64]) -> String {
@@ -113,14 +131,236 @@ fn label(p: &propc_compiler::ir::Problem) -> String {
     }
 }
 
-pub fn run(args: CheckArgs) -> u8 {
-    if !(args.timeout.is_finite() && args.timeout >= 0.0) {
-        eprintln!(
-            "error[E0404]: `--timeout {}` is not a number of seconds\n  = help: pass e.g. `--timeout 60`",
-            args.timeout
-        );
-        return 2;
+/// The human lines of one unit: the verdict line and its counterexample or witness
+/// table.
+fn human_lines(p: &Problem, outcome: &Outcome, program: &Program, width: usize) -> String {
+    let mut s = String::new();
+    let name = label(p);
+    match outcome {
+        Outcome::Holds { method, seconds } => {
+            s.push_str(&format!(
+                "  {name:<width$}  holds      {seconds:>7.2}s  ({})\n",
+                method.name()
+            ));
+        }
+        Outcome::Violated {
+            counterexample,
+            method,
+            seconds,
+        } => {
+            s.push_str(&format!(
+                "  {name:<width$}  VIOLATED   {seconds:>7.2}s  ({})\n",
+                method.name()
+            ));
+            s.push_str("    counterexample (re-checked in f64):\n");
+            let inputs: Vec<String> = p.inputs.iter().map(|q| q.name.clone()).collect();
+            point_table(
+                &mut s,
+                &counterexample.inputs,
+                &counterexample.applications,
+                program,
+                &inputs,
+            );
+        }
+        Outcome::Unknown {
+            reason,
+            seconds,
+            margin_lower_bound,
+        } => {
+            s.push_str(&format!(
+                "  {name:<width$}  unknown    {seconds:>7.2}s  ({reason})\n"
+            ));
+            if let Some(m) = margin_lower_bound {
+                s.push_str(&format!(
+                    "    best bound on the violation margin: {}\n",
+                    fmt_short(*m)
+                ));
+            }
+        }
+        Outcome::Bound {
+            lower,
+            upper,
+            witness,
+            exact,
+            method,
+            reason,
+            seconds,
+        } => {
+            let lo = lower.map(fmt_num).unwrap_or_else(|| "?".into());
+            let hi = upper.map(fmt_num).unwrap_or_else(|| "?".into());
+            let tag = if *exact { "exact" } else { "bounds" };
+            s.push_str(&format!(
+                "  {name:<width$}  in [{lo}, {hi}] {tag}  {seconds:.2}s  ({})\n",
+                method.name()
+            ));
+            if let Some(r) = reason {
+                s.push_str(&format!("    note: {r}\n"));
+            }
+            if let Some(w) = witness {
+                s.push_str(&format!("    best point (value {}):\n", fmt_short(w.value)));
+                let inputs: Vec<String> = p.inputs.iter().map(|q| q.name.clone()).collect();
+                point_table(&mut s, &w.inputs, &w.applications, program, &inputs);
+            }
+        }
     }
+    s
+}
+
+/// Set by the SIGINT handler; the run stops starting units and reports the rest as
+/// `unknown` ("interrupted"). A second SIGINT exits at once with 130.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The exit code of an interrupted run (128 + SIGINT), as shells use.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+const REASON_INTERRUPTED: &str = "interrupted";
+const REASON_TOTAL: &str = "total time limit reached";
+
+/// `I/N` with `1 <= I <= N`.
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let example =
+        "write `--shard I/N` with 1 <= I <= N, e.g. `--shard 2/4` for the second of four shards";
+    let Some((i, n)) = s.split_once('/') else {
+        return Err(format!("`{s}` is not `I/N`; {example}"));
+    };
+    let number = |x: &str| {
+        x.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("`{x}` is not a whole number; {example}"))
+    };
+    let (index, count) = (number(i)?, number(n)?);
+    if count == 0 {
+        return Err(format!("the shard count must be at least 1; {example}"));
+    }
+    if index == 0 || index > count {
+        return Err(format!(
+            "shard {index} of {count} does not exist: shards are numbered 1 to {count} \
+             (1-based; for a 0-based index such as `JOB_COMPLETION_INDEX`, add 1)"
+        ));
+    }
+    Ok(Shard { index, count })
+}
+
+/// The global indices of the units of a shard, in program order: unit `k` belongs to
+/// shard `(k mod n) + 1` (round robin, so a shard gets samples from every property).
+pub fn shard_units(units: usize, shard: Option<Shard>) -> Vec<usize> {
+    (0..units)
+        .filter(|k| shard.is_none_or(|s| k % s.count + 1 == s.index))
+        .collect()
+}
+
+/// Everything the worker threads share.
+struct Plan {
+    program: Program,
+    networks: Vec<Network>,
+    /// The global indices of this run's units, in order.
+    mine: Vec<usize>,
+    options: verify::Options,
+    /// `--timeout-total`: no unit starts after it, and none runs past it.
+    total_deadline: Option<Instant>,
+    /// A VNN-LIB file's time limit is for the whole file, shared by its input regions.
+    file_deadline: Option<Instant>,
+    /// The position in `mine` of the next unit to start.
+    next: AtomicUsize,
+}
+
+impl Plan {
+    /// The time limit of the unit at position `j` of `mine`, or `None` when the total
+    /// budget is spent.
+    fn budget(&self, j: usize) -> Option<Duration> {
+        let now = Instant::now();
+        let mut limit = self.options.timeout;
+        if let Some(d) = self.file_deadline {
+            let left = d.saturating_duration_since(now);
+            limit = left.div_f64(self.mine.len().saturating_sub(j).max(1) as f64);
+        }
+        if let Some(d) = self.total_deadline {
+            let left = d.saturating_duration_since(now);
+            if left.is_zero() {
+                return None;
+            }
+            limit = limit.min(left);
+        }
+        Some(limit)
+    }
+}
+
+fn unknown(reason: &str) -> Outcome {
+    Outcome::Unknown {
+        reason: reason.to_string(),
+        margin_lower_bound: None,
+        seconds: 0.0,
+    }
+}
+
+/// One worker: takes the next unit until none is left or the run is interrupted, and
+/// sends `(position in mine, outcome)`.
+fn worker(plan: &Plan, tx: &mpsc::Sender<(usize, Outcome)>) {
+    let nets: Vec<&Network> = plan.networks.iter().collect();
+    loop {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return;
+        }
+        let j = plan.next.fetch_add(1, Ordering::SeqCst);
+        let Some(p) = plan.mine.get(j).and_then(|&k| plan.program.problems.get(k)) else {
+            return;
+        };
+        let outcome = match plan.budget(j) {
+            None => unknown(REASON_TOTAL),
+            Some(timeout) => verify::verify(
+                p,
+                &nets,
+                &verify::Options {
+                    timeout,
+                    ..plan.options.clone()
+                },
+            ),
+        };
+        if tx.send((j, outcome)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Installs the SIGINT handler (once per process; a failure only loses Ctrl-C
+/// handling).
+fn install_interrupt_handler() {
+    let installed = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will not print a partial report: {e}");
+    }
+}
+
+fn seconds_arg(flag: &str, value: f64) -> Result<Duration, u8> {
+    if value.is_finite() && value >= 0.0 {
+        // Beyond `Duration`'s range means no limit.
+        return Ok(Duration::try_from_secs_f64(value).unwrap_or(Duration::MAX));
+    }
+    eprintln!(
+        "error[E0404]: `{flag} {value}` is not a number of seconds\n  = help: pass e.g. `{flag} 60`"
+    );
+    Err(2)
+}
+
+pub fn run(args: CheckArgs) -> u8 {
+    let started = Instant::now();
+    install_interrupt_handler();
+    let timeout = match seconds_arg("--timeout", args.timeout) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let total_deadline = match args
+        .timeout_total
+        .map(|t| seconds_arg("--timeout-total", t))
+    {
+        None => None,
+        Some(Ok(t)) => Some(started.checked_add(t).unwrap_or(started + YEAR)),
+        Some(Err(code)) => return code,
+    };
     let solver = match args.solver {
         SolverArg::Microlp => Solver::Microlp,
         SolverArg::Highs => Solver::Highs,
@@ -139,15 +379,32 @@ pub fn run(args: CheckArgs) -> u8 {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let nets: Vec<&Network> = bound.networks.iter().collect();
-    let mut options = verify::Options {
-        timeout: Duration::from_secs_f64(args.timeout),
+    let options = verify::Options {
+        timeout,
         solver,
         seed: args.seed,
         attack: !args.no_attack,
         ..verify::Options::default()
     };
-    let program = &bound.program;
+    let units = bound.program.problems.len();
+    let mine = shard_units(units, args.shard);
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(mine.len())
+    .max(1);
+    let now = Instant::now();
+    let plan = Arc::new(Plan {
+        program: bound.program,
+        networks: bound.networks,
+        mine,
+        options,
+        total_deadline,
+        file_deadline: vnnlib.then(|| now.checked_add(timeout).unwrap_or(now + YEAR)),
+        next: AtomicUsize::new(0),
+    });
+    let program = &plan.program;
     let width = program
         .problems
         .iter()
@@ -157,24 +414,105 @@ pub fn run(args: CheckArgs) -> u8 {
         .max(8);
     let human = args.format == Format::Human;
     if human {
-        outln!(
-            "checking {} ({} properties and queries)",
-            args.bind.spec.display(),
-            program.problems.len()
-        );
+        match args.shard {
+            Some(s) => outln!(
+                "checking {} ({} properties and queries; shard {}/{}: {} of them)",
+                args.bind.spec.display(),
+                units,
+                s.index,
+                s.count,
+                plan.mine.len()
+            ),
+            None => outln!(
+                "checking {} ({} properties and queries)",
+                args.bind.spec.display(),
+                units
+            ),
+        }
     }
-    let mut outcomes = Vec::new();
+
+    // Workers take units in order; the results are shown in order as soon as every
+    // earlier one is in, so the output does not depend on the number of threads.
+    let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
+    let mut spawned = 0;
+    for t in 0..threads {
+        let (plan, tx) = (Arc::clone(&plan), tx.clone());
+        match std::thread::Builder::new()
+            .name(format!("propc-check-{t}"))
+            .spawn(move || worker(&plan, &tx))
+        {
+            Ok(_) => spawned += 1,
+            Err(e) => eprintln!("warning: cannot start worker thread {t}: {e}"),
+        }
+    }
+    drop(tx);
+    if spawned == 0 {
+        eprintln!("error[E0404]: no worker thread could be started");
+        return 2;
+    }
+    let n = plan.mine.len();
+    let mut slots: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
+    let mut shown = 0;
+    let mut interrupted = false;
+    let show = |j: usize, o: &Outcome| {
+        if let Some(p) = plan.mine.get(j).and_then(|&k| program.problems.get(k)) {
+            out!("{}", human_lines(p, o, program, width));
+            let _ = std::io::stdout().flush();
+        }
+    };
+    while shown < n {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            interrupted = true;
+            break;
+        }
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok((j, o)) => {
+                if let Some(slot) = slots.get_mut(j) {
+                    *slot = Some(o);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        while let Some(Some(o)) = slots.get(shown) {
+            if human {
+                show(shown, o);
+            }
+            shown += 1;
+        }
+    }
+    // Units finished just before an interrupt count; the others are abandoned.
+    while let Ok((j, o)) = rx.try_recv() {
+        if let Some(slot) = slots.get_mut(j) {
+            *slot = Some(o);
+        }
+    }
+    let missing = slots.iter().filter(|s| s.is_none()).count();
+    let outcomes: Vec<Outcome> = slots
+        .into_iter()
+        .map(|s| {
+            s.unwrap_or_else(|| {
+                unknown(if interrupted {
+                    REASON_INTERRUPTED
+                } else {
+                    "internal error: a worker thread stopped"
+                })
+            })
+        })
+        .collect();
+    if human {
+        for (j, o) in outcomes.iter().enumerate().skip(shown) {
+            show(j, o);
+        }
+    }
+
     let (mut holds, mut violated, mut unknown) = (0, 0, 0);
     let (mut bounded, mut exact_bounds, mut unbounded) = (0, 0, 0);
-    // A VNN-LIB file's time limit is for the whole file, shared by its input regions.
-    let file_deadline = std::time::Instant::now() + options.timeout;
-    for (k, p) in program.problems.iter().enumerate() {
-        if vnnlib {
-            let left = file_deadline.saturating_duration_since(std::time::Instant::now());
-            options.timeout = left.div_f64((program.problems.len() - k) as f64);
-        }
-        let outcome = verify::verify(p, &nets, &options);
-        match &outcome {
+    for (&k, outcome) in plan.mine.iter().zip(&outcomes) {
+        let Some(p) = program.problems.get(k) else {
+            continue;
+        };
+        match outcome {
             Outcome::Holds { .. } => holds += 1,
             Outcome::Violated { .. } => violated += 1,
             Outcome::Unknown { .. } => unknown += 1,
@@ -200,80 +538,6 @@ pub fn run(args: CheckArgs) -> u8 {
                 }
             }
         }
-        if human {
-            let mut s = String::new();
-            let name = label(p);
-            match &outcome {
-                Outcome::Holds { method, seconds } => {
-                    s.push_str(&format!(
-                        "  {name:<width$}  holds      {seconds:>7.2}s  ({})\n",
-                        method.name()
-                    ));
-                }
-                Outcome::Violated {
-                    counterexample,
-                    method,
-                    seconds,
-                } => {
-                    s.push_str(&format!(
-                        "  {name:<width$}  VIOLATED   {seconds:>7.2}s  ({})\n",
-                        method.name()
-                    ));
-                    s.push_str("    counterexample (re-checked in f64):\n");
-                    let inputs: Vec<String> = p.inputs.iter().map(|q| q.name.clone()).collect();
-                    point_table(
-                        &mut s,
-                        &counterexample.inputs,
-                        &counterexample.applications,
-                        program,
-                        &inputs,
-                    );
-                }
-                Outcome::Unknown {
-                    reason,
-                    seconds,
-                    margin_lower_bound,
-                } => {
-                    s.push_str(&format!(
-                        "  {name:<width$}  unknown    {seconds:>7.2}s  ({reason})\n"
-                    ));
-                    if let Some(m) = margin_lower_bound {
-                        s.push_str(&format!(
-                            "    best bound on the violation margin: {}\n",
-                            fmt_short(*m)
-                        ));
-                    }
-                }
-                Outcome::Bound {
-                    lower,
-                    upper,
-                    witness,
-                    exact,
-                    method,
-                    reason,
-                    seconds,
-                } => {
-                    let lo = lower.map(fmt_num).unwrap_or_else(|| "?".into());
-                    let hi = upper.map(fmt_num).unwrap_or_else(|| "?".into());
-                    let tag = if *exact { "exact" } else { "bounds" };
-                    s.push_str(&format!(
-                        "  {name:<width$}  in [{lo}, {hi}] {tag}  {seconds:.2}s  ({})\n",
-                        method.name()
-                    ));
-                    if let Some(r) = reason {
-                        s.push_str(&format!("    note: {r}\n"));
-                    }
-                    if let Some(w) = witness {
-                        s.push_str(&format!("    best point (value {}):\n", fmt_short(w.value)));
-                        let inputs: Vec<String> = p.inputs.iter().map(|q| q.name.clone()).collect();
-                        point_table(&mut s, &w.inputs, &w.applications, program, &inputs);
-                    }
-                }
-            }
-            out!("{s}");
-            let _ = std::io::stdout().flush();
-        }
-        outcomes.push(outcome);
     }
     if human {
         let properties = holds + violated + unknown;
@@ -292,13 +556,20 @@ pub fn run(args: CheckArgs) -> u8 {
                 " {bounded} of {queries} queries bounded ({exact_bounds} exact)"
             ));
         }
+        if let Some(s) = args.shard {
+            line.push_str(&format!(" (shard {}/{})", s.index, s.count));
+        }
         outln!("{line}");
     } else {
-        let report =
-            Report::from_outcomes(&args.bind.spec.display().to_string(), program, &outcomes);
+        let pairs: Vec<(usize, &Outcome)> = plan.mine.iter().copied().zip(&outcomes).collect();
+        let mut report = Report::from_units(&args.bind.spec.display().to_string(), program, &pairs);
+        report.shard = args.shard;
         outln!("{}", report.to_json());
     }
-    if violated > 0 {
+    if interrupted {
+        eprintln!("interrupted: {missing} of {n} units did not finish and are reported as unknown");
+        EXIT_INTERRUPTED
+    } else if violated > 0 {
         1
     } else if unknown > 0 || unbounded > 0 {
         3
@@ -306,3 +577,6 @@ pub fn run(args: CheckArgs) -> u8 {
         0
     }
 }
+
+/// A bound for "no limit" that `Instant` arithmetic cannot overflow.
+const YEAR: Duration = Duration::from_secs(86_400 * 365);

@@ -1,9 +1,10 @@
 //! `propc`: the command-line interface.
 //!
 //! Takes: command-line arguments.
-//! Gives: one subcommand per file (`check`, `compile`, `fmt`); exit codes 0 (every property
-//! holds), 1 (some property is violated), 2 (an error in the input: spec, network,
-//! data, arguments), 3 (some property unknown, none violated).
+//! Gives: one subcommand per file (`check`, `compile`, `fmt`, `report`); exit codes 0
+//! (every property holds), 1 (some property is violated), 2 (an error in the input:
+//! spec, network, data, arguments), 3 (some property unknown, none violated), 130
+//! (`check` interrupted by Ctrl-C; the partial report is printed).
 //! Invariant: every error the user can cause is printed as a diagnostic with exit code
 //! 2, never as a panic.
 
@@ -29,6 +30,7 @@ mod check;
 mod compile;
 mod fmt;
 mod lsp;
+mod report;
 mod vnnlib;
 
 use std::process::ExitCode;
@@ -56,6 +58,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// Run the language server on stdin/stdout
     Lsp,
+    /// Work with JSON reports: merge the reports of a sharded run
+    Report(report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
         Command::Compile(args) => compile::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Lsp => lsp::run(),
+        Command::Report(args) => report::run(args),
     };
     ExitCode::from(code)
 }
