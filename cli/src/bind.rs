@@ -58,6 +58,21 @@ pub fn plain_error(
     Diagnostic::error(code, message).with_help(help)
 }
 
+/// The diagnostic of a network file that does not load; `what` names it.
+pub fn load_error(what: &str, e: &onnx::LoadError) -> Diagnostic {
+    let mut d =
+        Diagnostic::error("E0602", format!("{what}: {}", e.message)).with_help(e.help.clone());
+    if let Some(node) = &e.node {
+        let op = e
+            .op_type
+            .as_ref()
+            .map(|o| format!(" ({o})"))
+            .unwrap_or_default();
+        d = d.with_note(format!("in node `{node}`{op}"));
+    }
+    d
+}
+
 fn split_binding(s: &str) -> Option<(&str, &str)> {
     let (n, v) = s.split_once('=')?;
     let n = n.trim();
@@ -134,23 +149,10 @@ pub fn bind(args: &BindArgs, require_networks: bool) -> Result<Bound, u8> {
                 );
                 loaded.insert(name.clone(), net);
             }
-            Err(e) => {
-                let mut d = Diagnostic::error(
-                    "E0602",
-                    format!("network `{name}` (`{}`): {}", path.display(), e.message),
-                )
-                .with_help(e.help.clone());
-                if let Some(node) = &e.node {
-                    d = d.with_note(format!(
-                        "in node `{node}`{}",
-                        e.op_type
-                            .as_ref()
-                            .map(|o| format!(" ({o})"))
-                            .unwrap_or_default()
-                    ));
-                }
-                errors.push(d);
-            }
+            Err(e) => errors.push(load_error(
+                &format!("network `{name}` (`{}`)", path.display()),
+                &e,
+            )),
         }
     }
     for p in &args.params {

@@ -68,20 +68,7 @@ pub fn bind(args: &BindArgs) -> Result<Bound, u8> {
     let net = match onnx::load(&net_path) {
         Ok(n) => n,
         Err(e) => {
-            let mut d = plain_error(
-                "E0602",
-                format!("network `{}`: {}", net_path.display(), e.message),
-                e.help.clone(),
-            );
-            if let Some(node) = &e.node {
-                d = d.with_note(format!(
-                    "in node `{node}`{}",
-                    e.op_type
-                        .as_ref()
-                        .map(|o| format!(" ({o})"))
-                        .unwrap_or_default()
-                ));
-            }
+            let d = crate::bind::load_error(&format!("network `{}`", net_path.display()), &e);
             print_diagnostics(&session, &[d]);
             return Err(2);
         }

@@ -45,6 +45,8 @@ pub struct Session {
     pub sources: SourceMap,
     parsed: HashMap<FileId, SpecFile>,
     paths: HashMap<FileId, PathBuf>,
+    /// The import order of each file compiled so far (dependencies first, the file last).
+    import_orders: HashMap<FileId, Vec<FileId>>,
 }
 
 /// The outcome of a run of the pipeline.
@@ -186,6 +188,7 @@ impl Session {
     pub fn compile(&mut self, file: FileId, bindings: &Bindings, mode: Mode) -> Compiled {
         let mut diags = Vec::new();
         let files = self.import_closure(file, &mut diags);
+        self.import_orders.insert(file, files.clone());
         // The global scope: imported items first, the spec's own items shadow them.
         let mut globals: HashMap<String, &Item> = HashMap::new();
         let mut owner: HashMap<String, FileId> = HashMap::new();
@@ -688,6 +691,12 @@ impl Session {
     }
 
     /// The file of an embedded stdlib module, if a run has loaded it.
+    /// The files `file` imports, transitively, dependencies first and `file` last, as of
+    /// the last run of [`Session::compile`] on it.
+    pub fn import_order(&self, file: FileId) -> Option<&[FileId]> {
+        self.import_orders.get(&file).map(Vec::as_slice)
+    }
+
     pub fn stdlib_file_id(&self, module: &str) -> Option<FileId> {
         self.sources
             .find(&format!("<{}>", module.replace('.', "/") + ".prop"))

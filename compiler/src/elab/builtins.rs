@@ -9,7 +9,9 @@ use propc_syntax::Diagnostic;
 use propc_syntax::Span;
 use propc_syntax::ast::{Arg, Expr, Ident};
 
-use super::{Domain, Elaborator, Polarity, R, Reported, Value, shape_text, tensor_value};
+use super::{
+    Domain, Elaborator, Polarity, R, Reported, Value, broadcast, shape_text, tensor_value,
+};
 use crate::formula::{Formula, Term};
 
 pub const NAMES: &[&str] = &[
@@ -169,17 +171,12 @@ pub fn call(
                         );
                     }
                     let n = ta.len().max(tb.len());
-                    let get = |ts: &Vec<Term>, i: usize| {
-                        if ts.len() == 1 {
-                            ts[0].clone()
-                        } else {
-                            ts[i].clone()
-                        }
-                    };
                     let shape = if sa.is_empty() { sb } else { sa };
                     Ok(tensor_value(
                         shape,
-                        (0..n).map(|i| f(get(&ta, i), get(&tb, i))).collect(),
+                        (0..n)
+                            .map(|i| f(broadcast(&ta, i), broadcast(&tb, i)))
+                            .collect(),
                     ))
                 }
             }

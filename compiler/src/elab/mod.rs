@@ -24,7 +24,7 @@ use propc_syntax::ast::{BinaryOp, CmpOp, Expr, ExprKind, IndexArg, Item, Quantif
 use crate::bindings::Bindings;
 use crate::formula::{Cmp, Formula, Term};
 use crate::ir::{self, NetworkSig, Ref};
-pub use value::{Domain, Value, shape_text, tensor_value};
+pub use value::{Domain, Value, broadcast, shape_text, tensor_value};
 
 /// An error that has already been reported as a diagnostic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -501,16 +501,9 @@ impl<'a> Elaborator<'a> {
             );
         };
         let n: usize = shape.iter().product();
-        let get = |ts: &Vec<Term>, i: usize| {
-            if ts.len() == 1 {
-                ts[0].clone()
-            } else {
-                ts[i].clone()
-            }
-        };
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
-            let (x, y) = (get(&ta, i), get(&tb, i));
+            let (x, y) = (broadcast(&ta, i), broadcast(&tb, i));
             out.push(match op {
                 BinaryOp::Add => Term::plus(x, y),
                 BinaryOp::Sub => Term::minus(x, y),
@@ -659,13 +652,6 @@ impl<'a> Elaborator<'a> {
             );
         }
         let n = ta.len().max(tb.len());
-        let get = |ts: &Vec<Term>, i: usize| {
-            if ts.len() == 1 {
-                ts[0].clone()
-            } else {
-                ts[i].clone()
-            }
-        };
         let atom = |x: Term, y: Term| match op {
             CmpOp::Le => Formula::cmp(Cmp::Le, x, y),
             CmpOp::Lt => Formula::cmp(Cmp::Lt, x, y),
@@ -673,7 +659,11 @@ impl<'a> Elaborator<'a> {
             CmpOp::Gt => Formula::cmp(Cmp::Lt, y, x),
             CmpOp::Eq | CmpOp::Ne => Formula::cmp(Cmp::Eq, x, y),
         };
-        let all = Formula::and((0..n).map(|i| atom(get(&ta, i), get(&tb, i))).collect());
+        let all = Formula::and(
+            (0..n)
+                .map(|i| atom(broadcast(&ta, i), broadcast(&tb, i)))
+                .collect(),
+        );
         Ok(if op == CmpOp::Ne {
             Formula::negate(all)
         } else {

@@ -80,3 +80,12 @@ pub fn tensor_value(shape: Vec<usize>, elems: Vec<Term>) -> Value {
         Value::Tensor(shape, elems)
     }
 }
+
+/// Element `i` of a flat tensor that may be a broadcast scalar (one element).
+pub fn broadcast(ts: &[Term], i: usize) -> Term {
+    if ts.len() == 1 {
+        ts[0].clone()
+    } else {
+        ts[i].clone()
+    }
+}

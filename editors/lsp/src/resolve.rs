@@ -51,30 +51,12 @@ pub fn import_file(session: &Session, from: FileId, target: &ImportTarget) -> Op
     }
 }
 
-/// Files in import order (dependencies first), `file` last.
+/// Files in import order (dependencies first), `file` last: the order the compiler used
+/// in its last run on `file`.
 pub fn import_order(session: &Session, file: FileId) -> Vec<FileId> {
-    let mut order = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut stack = vec![(file, false)];
-    while let Some((f, expanded)) = stack.pop() {
-        if expanded {
-            order.push(f);
-            continue;
-        }
-        if !seen.insert(f) {
-            continue;
-        }
-        stack.push((f, true));
-        let Some(ast) = session.ast(f) else { continue };
-        for item in ast.items.iter().rev() {
-            if let Item::Import { target, .. } = item
-                && let Some(id) = import_file(session, f, target)
-            {
-                stack.push((id, false));
-            }
-        }
-    }
-    order
+    session
+        .import_order(file)
+        .map_or_else(|| vec![file], <[FileId]>::to_vec)
 }
 
 /// The global scope of `file`, as the compiler builds it.
