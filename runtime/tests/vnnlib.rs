@@ -430,6 +430,36 @@ fn bad_numbers_sorts_and_declarations() {
 }
 
 // ------------------------------------------------------------------------------------
+
+/// Found by `fuzz/` (target `vnnlib`, inputs under `fuzz/regressions/vnnlib/`): a file
+/// of deeply nested lists overflowed the stack when its tree was dropped. It is an
+/// `E0701` now; a formula within the reader's limit still reads.
+#[test]
+fn deeply_nested_lists_are_an_error_not_a_stack_overflow() {
+    let n = 200_000;
+    for text in [
+        format!("{}{}", "(".repeat(n), ")".repeat(n)),
+        format!("(assert {}{})", "(and ".repeat(n), ")".repeat(n + 1)),
+        // Unbalanced too: the depth is refused before the end of the file is seen.
+        "(".repeat(n),
+    ] {
+        let d = import(&text, 1, 1).expect_err("refused");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, "E0701");
+        assert!(
+            d[0].message.contains("nested more than"),
+            "{}",
+            d[0].message
+        );
+    }
+    let deep_ok = format!(
+        "{}(assert (<= X_0 1))\n(assert (>= X_0 0))\n(assert {}(<= Y_0 0){})\n",
+        decls(1, 1),
+        "(and ".repeat(200),
+        ")".repeat(200)
+    );
+    assert_eq!(ok(&deep_ok, 1, 1).len(), 1);
+}
 // Opt-in: the shared VNN-COMP benchmarks.
 
 fn data_dir() -> Option<PathBuf> {

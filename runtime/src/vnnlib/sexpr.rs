@@ -4,11 +4,16 @@
 //! Gives: its top-level [`SExpr`]s; atoms keep only their span (their text is a slice of
 //! the source). Comments (`;` to the end of the line) and whitespace are skipped;
 //! `|quoted symbols|` and `"strings"` are single atoms.
-//! Invariant: never panics and never recurses (an explicit stack), so deeply nested or
-//! huge files are fine; the first unbalanced parenthesis is an `E0701` diagnostic
-//! pointing at it.
+//! Invariant: never panics and never recurses (an explicit stack), so huge files are
+//! fine; the first unbalanced parenthesis is an `E0701` diagnostic pointing at it. Lists
+//! nested more than [`MAX_NESTING`] deep are an `E0701` too: the tree's `Drop` (and the
+//! formula reader) recurse, and a file of a million `(` would overflow the stack.
 
 use propc_syntax::{Diagnostic, FileId, SourceMap, Span};
+
+/// Lists nested deeper than this are refused. Well above the formula reader's own
+/// limit (256), so a deep formula still gets that reader's message.
+pub const MAX_NESTING: usize = 1024;
 
 /// An atom (symbol, number, keyword) or a parenthesized list.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +47,14 @@ pub fn parse(sources: &SourceMap, file: FileId) -> Result<Vec<SExpr>, Diagnostic
                 }
             }
             b'(' => {
+                if stack.len() >= MAX_NESTING {
+                    return Err(Diagnostic::error(
+                        "E0701",
+                        format!("lists nested more than {MAX_NESTING} levels deep"),
+                    )
+                    .with_label(Span::new(file, i, i + 1), "too deep")
+                    .with_help("flatten the formula"));
+                }
                 stack.push((i, Vec::new()));
                 i += 1;
             }
