@@ -10,6 +10,7 @@
 # ($FUZZ_TARGET_DIR, default ~/.cache/propc-fuzz-target), not CI's CARGO_TARGET_DIR:
 # they are built with different flags and would only evict the workspace's artifacts.
 set -euo pipefail
+shopt -s nullglob
 cd "$(dirname "$0")"
 
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-30}"
