@@ -71,12 +71,33 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let code = match cli.command {
+    // Elaboration, normalization and the formatter recurse over the syntax tree; a long
+    // chain such as `a and b and ... ` (thousands of operands) needs more than the main
+    // thread's 8 MiB. Run the command on a thread with a large stack (reserved, not
+    // committed, memory).
+    let worker = std::thread::Builder::new()
+        .name("propc".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || run(cli.command));
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(_)) => ExitCode::from(101),
+        Err(e) => {
+            eprintln!("error: cannot start propc's worker thread: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Stack of the worker thread: about 50,000 nested operators in a debug build.
+const STACK_BYTES: usize = 512 << 20;
+
+fn run(command: Command) -> u8 {
+    match command {
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Lsp => lsp::run(),
         Command::Report(args) => report::run(args),
-    };
-    ExitCode::from(code)
+    }
 }

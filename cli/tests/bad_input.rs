@@ -282,3 +282,35 @@ fn zero_timeout_is_unknown_never_holds() {
     assert_eq!(json["results"][0]["verdict"], "unknown", "{json}");
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// Long operator chains (each operand one tree level deeper) must not overflow the
+/// stack in any pass: parse, elaboration, normalization, formatting. Found with the
+/// fuzz targets (`fuzz/README.md`).
+#[test]
+fn long_operator_chains_do_not_overflow() {
+    for (name, body) in [
+        (
+            "and_chain.prop",
+            format!("{}true", "true and ".repeat(5000)),
+        ),
+        (
+            "implies_chain.prop",
+            format!("{}true", "true => ".repeat(5000)),
+        ),
+        (
+            "plus_chain.prop",
+            format!(
+                "forall x in box([0], [1]). f(x)[0] <= {}1",
+                "1 + ".repeat(5000)
+            ),
+        ),
+    ] {
+        let text = format!("network f : Real[1] -> Real[1]\nproperty p = {body}\n");
+        let p = tmp(name, &text);
+        let path = p.to_str().expect("utf-8");
+        let (code, stderr) = propc(&["compile", path, "--emit", "ir"]);
+        assert!(code == 0 || code == 2, "{name}: exit {code}: {stderr}");
+        let (code, stderr) = propc(&["fmt", "--check", path]);
+        assert!(code <= 2, "{name}: fmt exit {code}: {stderr}");
+    }
+}
