@@ -90,6 +90,24 @@ impl Op {
         }
     }
 
+    /// Renumbers the values this op reads.
+    pub fn map_inputs(&mut self, f: impl Fn(ValueId) -> ValueId) {
+        match self {
+            Op::Linear { input, .. }
+            | Op::AddConst { input, .. }
+            | Op::SubConst { input, .. }
+            | Op::ConstSub { input, .. }
+            | Op::MulConst { input, .. }
+            | Op::DivConst { input, .. }
+            | Op::Relu { input }
+            | Op::Reshape { input } => *input = f(*input),
+            Op::Add { lhs, rhs } | Op::Sub { lhs, rhs } => {
+                *lhs = f(*lhs);
+                *rhs = f(*rhs);
+            }
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Op::Linear { .. } => "Linear",

@@ -1250,51 +1250,7 @@ fn dtype_name(t: i32) -> String {
 }
 
 /// `op` with its inputs renumbered through `map` (every input of a live node is live).
-fn remap(op: Op, map: &[Option<ValueId>]) -> Op {
-    let m = |v: ValueId| map.get(v).copied().flatten().unwrap_or(v);
-    match op {
-        Op::Linear {
-            input,
-            weight,
-            bias,
-            in_features,
-            out_features,
-        } => Op::Linear {
-            input: m(input),
-            weight,
-            bias,
-            in_features,
-            out_features,
-        },
-        Op::AddConst { input, constant } => Op::AddConst {
-            input: m(input),
-            constant,
-        },
-        Op::SubConst { input, constant } => Op::SubConst {
-            input: m(input),
-            constant,
-        },
-        Op::ConstSub { input, constant } => Op::ConstSub {
-            input: m(input),
-            constant,
-        },
-        Op::MulConst { input, constant } => Op::MulConst {
-            input: m(input),
-            constant,
-        },
-        Op::DivConst { input, constant } => Op::DivConst {
-            input: m(input),
-            constant,
-        },
-        Op::Add { lhs, rhs } => Op::Add {
-            lhs: m(lhs),
-            rhs: m(rhs),
-        },
-        Op::Sub { lhs, rhs } => Op::Sub {
-            lhs: m(lhs),
-            rhs: m(rhs),
-        },
-        Op::Relu { input } => Op::Relu { input: m(input) },
-        Op::Reshape { input } => Op::Reshape { input: m(input) },
-    }
+fn remap(mut op: Op, map: &[Option<ValueId>]) -> Op {
+    op.map_inputs(|v| map.get(v).copied().flatten().unwrap_or(v));
+    op
 }
