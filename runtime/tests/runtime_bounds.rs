@@ -184,27 +184,7 @@ fn problem_bounds_contain_outputs_and_expressions() {
     let mut r = rng(11);
     let net = random_mlp(&mut r, &[2, 5, 2]);
     // x = (v0, v1), y = (v0 + v2, 0.5 v1 - v2 + 0.1)
-    let p = problem(
-        &[(-1.0, 1.0), (0.0, 2.0), (-0.1, 0.1)],
-        vec![],
-        vec![
-            (
-                0,
-                vec![lin(&[(v(0), 1.0)], 0.0), lin(&[(v(1), 1.0)], 0.0)],
-                2,
-            ),
-            (
-                0,
-                vec![
-                    lin(&[(v(0), 1.0), (v(2), 1.0)], 0.0),
-                    lin(&[(v(1), 0.5), (v(2), -1.0)], 0.1),
-                ],
-                2,
-            ),
-        ],
-        vec![],
-        violation(vec![]),
-    );
+    let p = two_application_problem();
     let nets = [&net];
     let pb = ProblemBounds::compute(&p, &nets).expect("bounds");
     let e = lin(&[(o(0, 0), 1.0), (o(1, 1), -2.0), (v(2), 3.0)], 0.25);

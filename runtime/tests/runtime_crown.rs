@@ -369,27 +369,7 @@ fn unbounded_or_degenerate_inputs_stay_sound() {
 fn problem_bounds_with_crown_contain_outputs() {
     let mut r = rng(11);
     let net = random_mlp(&mut r, &[2, 8, 8, 2]);
-    let p = problem(
-        &[(-1.0, 1.0), (0.0, 2.0), (-0.1, 0.1)],
-        vec![],
-        vec![
-            (
-                0,
-                vec![lin(&[(v(0), 1.0)], 0.0), lin(&[(v(1), 1.0)], 0.0)],
-                2,
-            ),
-            (
-                0,
-                vec![
-                    lin(&[(v(0), 1.0), (v(2), 1.0)], 0.0),
-                    lin(&[(v(1), 0.5), (v(2), -1.0)], 0.1),
-                ],
-                2,
-            ),
-        ],
-        vec![],
-        violation(vec![]),
-    );
+    let p = two_application_problem();
     let nets = [&net];
     let ibp = ProblemBounds::compute(&p, &nets).expect("bounds");
     let pb = ibp.with_crown(&p, &nets, &CrownOptions::default());

@@ -187,3 +187,29 @@ pub fn grid(boxes: &[(f64, f64)], n: usize) -> Vec<Vec<f64>> {
     }
     pts
 }
+
+/// Two applications of network 0 (2 inputs, 2 outputs) with a shared variable:
+/// `x = (v0, v1)`, `y = (v0 + v2, 0.5 v1 - v2 + 0.1)`, no premise, no goal.
+pub fn two_application_problem() -> Problem {
+    problem(
+        &[(-1.0, 1.0), (0.0, 2.0), (-0.1, 0.1)],
+        vec![],
+        vec![
+            (
+                0,
+                vec![lin(&[(v(0), 1.0)], 0.0), lin(&[(v(1), 1.0)], 0.0)],
+                2,
+            ),
+            (
+                0,
+                vec![
+                    lin(&[(v(0), 1.0), (v(2), 1.0)], 0.0),
+                    lin(&[(v(1), 0.5), (v(2), -1.0)], 0.1),
+                ],
+                2,
+            ),
+        ],
+        vec![],
+        violation(vec![]),
+    )
+}
