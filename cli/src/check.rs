@@ -388,12 +388,17 @@ pub fn run(args: CheckArgs) -> u8 {
     };
     let units = bound.program.problems.len();
     let mine = shard_units(units, args.shard);
-    let threads = match args.threads {
+    let all_threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
-    .min(mine.len())
     .max(1);
+    let threads = all_threads.min(mine.len()).max(1);
+    // Threads beyond one per unit go to each unit's branch and bound.
+    let options = verify::Options {
+        threads: (all_threads / threads).max(1),
+        ..options
+    };
     let now = Instant::now();
     let plan = Arc::new(Plan {
         program: bound.program,

@@ -9,6 +9,7 @@
 //! in `milp`; a `Holds` verdict only ever comes from a proof (see [`verify`]).
 
 pub mod attack;
+pub mod bab;
 pub mod bounds;
 pub mod gradient;
 pub mod milp;

@@ -33,6 +33,7 @@
 //! stage that completed it: `ibp`, else `crown`, else `milp`.
 
 use crate::attack::{self, AttackOptions};
+use crate::bab::{self, BabOptions, BabOutcome};
 use crate::bounds::ProblemBounds;
 use crate::bounds::crown::{self, AlphaOptions, CrownOptions, Mat};
 use crate::milp::{self, MarginResult, MilpProblem, ObjectiveResult, Solver};
@@ -53,6 +54,13 @@ pub struct Options {
     pub milp: bool,
     /// Run CROWN / α-CROWN after IBP (off: IBP boxes for the MILP too).
     pub crown: bool,
+    /// Run input branch and bound (for problems with at most [`BAB_MAX_VARS`]
+    /// variables).
+    pub bab: bool,
+    /// Threads for branch and bound.
+    pub threads: usize,
+    /// Branch and bound's frontier cap (see [`crate::bab::BabOptions::max_frontier`]).
+    pub max_frontier: usize,
     /// Attack budget (its `seed` is overridden by `seed` above).
     pub attack_budget: AttackOptions,
 }
@@ -66,6 +74,9 @@ impl Default for Options {
             attack: true,
             milp: true,
             crown: true,
+            bab: true,
+            threads: 1,
+            max_frontier: 2_000_000,
             attack_budget: AttackOptions::default(),
         }
     }
@@ -82,6 +93,8 @@ pub enum Method {
     Crown,
     /// Sampling / gradient search.
     Attack,
+    /// Input branch and bound over linear bounds.
+    Bab,
     /// The MILP encoding and a solver.
     Milp,
 }
@@ -93,6 +106,7 @@ impl Method {
             Method::Ibp => "ibp",
             Method::Crown => "crown",
             Method::Attack => "attack",
+            Method::Bab => "bab",
             Method::Milp => "milp",
         }
     }
@@ -169,6 +183,17 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The same outcome with its time set.
+    fn with_seconds(mut self, s: f64) -> Outcome {
+        match &mut self {
+            Outcome::Holds { seconds, .. }
+            | Outcome::Violated { seconds, .. }
+            | Outcome::Unknown { seconds, .. }
+            | Outcome::Bound { seconds, .. } => *seconds = s,
+        }
+        self
+    }
+
     pub fn seconds(&self) -> f64 {
         match self {
             Outcome::Holds { seconds, .. }
@@ -287,7 +312,7 @@ pub fn check_refs(problem: &Problem) -> Result<(), String> {
 }
 
 /// Checks the references, the networks and the variables' boxes (finite, non-empty).
-fn check_problem(problem: &Problem, networks: &[&Network]) -> Result<(), String> {
+pub(crate) fn check_problem(problem: &Problem, networks: &[&Network]) -> Result<(), String> {
     check_refs(problem)?;
     for (i, v) in problem.vars.iter().enumerate() {
         if v.lo.is_nan() || v.hi.is_nan() || v.lo > v.hi {
@@ -391,7 +416,7 @@ pub fn confirm_witness(problem: &Problem, networks: &[&Network], vars: &[f64]) -
     })
 }
 
-fn clamp_to_boxes(problem: &Problem, vars: &[f64]) -> Vec<f64> {
+pub(crate) fn clamp_to_boxes(problem: &Problem, vars: &[f64]) -> Vec<f64> {
     problem
         .vars
         .iter()
@@ -411,7 +436,7 @@ fn clamp_to_boxes(problem: &Problem, vars: &[f64]) -> Vec<f64> {
 /// for each violated premise atom over variables only, step along its normal just past
 /// the boundary, a few rounds. The result is only a candidate: callers re-check it
 /// exactly, so this can never make an answer unsound.
-fn nudge_into_premise(problem: &Problem, vars: &[f64]) -> Vec<f64> {
+pub(crate) fn nudge_into_premise(problem: &Problem, vars: &[f64]) -> Vec<f64> {
     let mut x = clamp_to_boxes(problem, vars);
     for _ in 0..20 {
         let mut moved = false;
@@ -460,7 +485,7 @@ fn atom_ibp(bounds: &ProblemBounds, a: &LinAtom) -> (bool, f64) {
 }
 
 /// [`atom_ibp`] from a sound range `[lo, hi]` of the atom's expression.
-fn atom_facts(rel: Rel, lo: f64, hi: f64) -> (bool, f64) {
+pub(crate) fn atom_facts(rel: Rel, lo: f64, hi: f64) -> (bool, f64) {
     match rel {
         Rel::Le => (lo > 0.0, lo),
         Rel::Lt => (lo >= 0.0, lo),
@@ -795,22 +820,114 @@ fn verify_property(
             seconds: secs(),
         };
     }
-    if !options.milp {
-        return unknown(
-            "interval bounds are inconclusive, the attack found nothing and the MILP is off".into(),
-            ibp_margin(),
+    // Branch and bound and the MILP: a small MILP (few unstable ReLUs) first, as it is
+    // exact and quick; otherwise branch and bound first, with most of the time left.
+    let open: Vec<usize> = (0..goals.len()).filter(|d| !ibp[*d].0).collect();
+    let use_bab = options.bab && problem.vars.len() <= BAB_MAX_VARS && !open.is_empty();
+    let milp_ready = options.milp && options.solver.check_available().is_ok();
+    let milp = if milp_ready {
+        MilpProblem::new(problem, networks, &bounds)
+    } else {
+        Err(String::new())
+    };
+    let milp_first = matches!(&milp, Ok(m) if m.binaries() <= MILP_FIRST_BINARIES);
+    let mut reasons: Vec<String> = Vec::new();
+    let mut margin = ibp_margin();
+    let raise = |margin: &mut Option<f64>, m: Option<f64>| {
+        if let Some(m) = m {
+            *margin = Some(margin.map_or(m, |v| v.max(m)));
+        }
+    };
+    let bab_stage = |share: f64, reasons: &mut Vec<String>, margin: &mut Option<f64>| {
+        let now = Instant::now();
+        let stop = now + deadline.saturating_duration_since(now).mul_f64(share);
+        let opts = BabOptions {
+            deadline: stop,
+            threads: options.threads.max(1),
+            max_frontier: options.max_frontier,
+        };
+        match bab::input_split(problem, goals, &open, networks, &opts) {
+            BabOutcome::Verified { .. } => Some(Outcome::Holds {
+                method: Method::Bab,
+                seconds: secs(),
+            }),
+            BabOutcome::Violated { counterexample, .. } => Some(Outcome::Violated {
+                counterexample: *counterexample,
+                method: Method::Bab,
+                seconds: secs(),
+            }),
+            BabOutcome::Stopped {
+                reason,
+                margin_lower_bound,
+                ..
+            } => {
+                reasons.push(reason);
+                raise(margin, margin_lower_bound);
+                None
+            }
+        }
+    };
+    if use_bab && !milp_first {
+        let share = if milp.is_ok() { BAB_SHARE } else { 1.0 };
+        if let Some(o) = bab_stage(share, &mut reasons, &mut margin) {
+            return o;
+        }
+    }
+    match milp {
+        Ok(milp) if Instant::now() < deadline => {
+            match milp_stage(problem, goals, networks, options, deadline, &milp, &ibp) {
+                Ok(o) => return o.with_seconds(secs()),
+                Err((why, m)) => {
+                    reasons.extend(why);
+                    raise(&mut margin, m);
+                }
+            }
+        }
+        Ok(_) => reasons.push("time limit reached before the MILP".into()),
+        Err(e) if !e.is_empty() => reasons.push(format!("cannot encode the MILP: {e}")),
+        Err(_) if !options.milp => reasons.push("the MILP is off".into()),
+        Err(_) => {
+            if let Err(e) = options.solver.check_available() {
+                reasons.push(e);
+            }
+        }
+    }
+    if use_bab
+        && milp_first
+        && Instant::now() < deadline
+        && let Some(o) = bab_stage(1.0, &mut reasons, &mut margin)
+    {
+        return o;
+    }
+    if reasons.is_empty() {
+        reasons.push(
+            "interval and linear bounds are inconclusive and the attack found nothing".into(),
         );
     }
-    if let Err(e) = options.solver.check_available() {
-        return unknown(e, ibp_margin());
-    }
-    if Instant::now() >= deadline {
-        return unknown("time limit reached before the MILP".into(), ibp_margin());
-    }
-    let milp = match MilpProblem::new(problem, networks, &bounds) {
-        Ok(m) => m,
-        Err(e) => return unknown(format!("cannot encode the MILP: {e}"), ibp_margin()),
-    };
+    unknown(reasons.join("; "), margin)
+}
+
+/// Variables up to which input branch and bound runs.
+pub const BAB_MAX_VARS: usize = 24;
+
+/// A MILP with at most this many binaries runs before branch and bound.
+pub const MILP_FIRST_BINARIES: usize = 48;
+
+/// Share of the time left that branch and bound may use when the MILP runs after it.
+pub const BAB_SHARE: f64 = 0.8;
+
+/// The MILP on every open disjunct: `Ok` with the verdict (its `seconds` set by the
+/// caller), or `Err` with the reasons and the best margin lower bound.
+#[allow(clippy::type_complexity)]
+fn milp_stage(
+    problem: &Problem,
+    goals: &[Vec<LinAtom>],
+    networks: &[&Network],
+    options: &Options,
+    deadline: Instant,
+    milp: &MilpProblem,
+    ibp: &[(bool, f64)],
+) -> Result<Outcome, (Vec<String>, Option<f64>)> {
     let mut margins: Vec<f64> = ibp
         .iter()
         .map(|(r, m)| if *r { f64::INFINITY } else { *m })
@@ -833,11 +950,11 @@ fn verify_property(
                     margins[d] = margins[d].max(margin - milp::TOL);
                 }
                 if let Some(cex) = repair(problem, networks, &vars, options, deadline) {
-                    return Outcome::Violated {
+                    return Ok(Outcome::Violated {
                         counterexample: cex,
                         method: Method::Milp,
-                        seconds: secs(),
-                    };
+                        seconds: 0.0,
+                    });
                 }
                 // Strict goals (`e < 0`, from a negated `<=` conclusion) whose proven
                 // optimum is 0 up to the solver's tolerance: the violation set is empty
@@ -857,12 +974,12 @@ fn verify_property(
         }
     }
     if reasons.is_empty() {
-        return Outcome::Holds {
+        return Ok(Outcome::Holds {
             method: Method::Milp,
-            seconds: secs(),
-        };
+            seconds: 0.0,
+        });
     }
-    unknown(reasons.join("; "), min_finite(margins.into_iter()))
+    Err((reasons, min_finite(margins.into_iter())))
 }
 
 /// Tries the solver's point, the point clamped to the boxes, the point nudged into

@@ -268,7 +268,7 @@ impl ProblemBounds {
 }
 
 /// Range of an expression that reads only variables (an application input).
-fn var_expr_range(vars: &Interval, e: &LinExpr) -> (f64, f64) {
+pub(crate) fn var_expr_range(vars: &Interval, e: &LinExpr) -> (f64, f64) {
     affine_range(
         e.terms.iter().map(|(r, c)| match *r {
             Ref::Var(i) if i < vars.len() => (*c, vars.lo[i], vars.hi[i]),

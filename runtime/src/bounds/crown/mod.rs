@@ -70,7 +70,7 @@
 
 mod elementwise;
 mod linear;
-mod relu;
+pub(crate) mod relu;
 mod reshape;
 
 use super::{Interval, ProblemBounds, sum_error};
@@ -368,6 +368,26 @@ pub fn lower_bounds(net: &Network, bounds: &[Interval], target: ValueId, c: &Mat
     backward_pass(net, bounds, target, c.clone(), None, false).lower
 }
 
+/// [`lower_bounds`] with the coefficients of the input in each row's bound: row `k`'s
+/// bound is the minimum over the input box of `coef_k · x` plus a constant, so
+/// `coef_k` is the bound's sensitivity to each input coordinate (branch and bound
+/// splits where it is large).
+pub fn lower_bounds_with_input_coef(
+    net: &Network,
+    bounds: &[Interval],
+    target: ValueId,
+    c: &Mat,
+) -> (Vec<f64>, Mat) {
+    if !fits(net, bounds, target, c) {
+        return (
+            vec![f64::NEG_INFINITY; c.rows],
+            Mat::zeros(c.rows, bounds.first().map_or(0, Interval::len)),
+        );
+    }
+    let pass = backward_pass(net, bounds, target, c.clone(), None, false);
+    (pass.lower, pass.input_coef)
+}
+
 fn fits(net: &Network, bounds: &[Interval], target: ValueId, c: &Mat) -> bool {
     target <= net.nodes.len()
         && bounds.len() > target
@@ -603,6 +623,21 @@ pub struct CrownIntervals {
     pub crown_output: Interval,
 }
 
+/// Narrows `b` to its intersection with `q` (coordinates where they do not overlap,
+/// which sound boxes of the same value never do, are left alone).
+fn intersect(b: &mut Interval, q: &Interval) {
+    if b.len() != q.len() {
+        return;
+    }
+    for j in 0..b.len() {
+        let (l, h) = (b.lo[j].max(q.lo[j]), b.hi[j].min(q.hi[j]));
+        if l <= h {
+            b.lo[j] = l;
+            b.hi[j] = h;
+        }
+    }
+}
+
 /// The multiply-adds of one backward pass from value `v`, per row of `C`.
 fn pass_cost(net: &Network, v: ValueId) -> f64 {
     net.nodes[..v]
@@ -629,8 +664,29 @@ pub fn crown_intervals(
     hi: &[f64],
     opts: &CrownOptions,
 ) -> CrownIntervals {
-    let ibp = super::interval_bounds(net, lo, hi);
+    crown_intervals_within(net, lo, hi, None, opts)
+}
+
+/// [`crown_intervals`] starting from known sound boxes `prior` of every value (input
+/// first), e.g. those of a larger input box that contains `[lo, hi]`: every box is
+/// intersected with its prior, and neurons stable under it need no backward pass.
+pub fn crown_intervals_within(
+    net: &Network,
+    lo: &[f64],
+    hi: &[f64],
+    prior: Option<&[Interval]>,
+    opts: &CrownOptions,
+) -> CrownIntervals {
     let n = net.nodes.len();
+    let d = net.input_size();
+    let pad = |v: &[f64], fill: f64| -> Vec<f64> {
+        (0..d).map(|i| v.get(i).copied().unwrap_or(fill)).collect()
+    };
+    let mut input = Interval::new(pad(lo, f64::NEG_INFINITY), pad(hi, f64::INFINITY));
+    let prior = prior.filter(|p| p.len() == n + 1);
+    if let Some(p) = prior {
+        intersect(&mut input, &p[0]);
+    }
     let mut is_pre = vec![false; n + 1];
     for node in &net.nodes {
         if let Op::Relu { input } = node.op {
@@ -638,12 +694,15 @@ pub fn crown_intervals(
         }
     }
     let mut values: Vec<Interval> = Vec::with_capacity(n + 1);
-    values.push(ibp[0].clone());
+    values.push(input);
     let mut work = 0.0;
-    let mut crown_output = ibp.last().cloned().unwrap_or_else(|| ibp[0].clone());
+    let mut crown_output: Option<Interval> = None;
     for (node, v) in net.nodes.iter().zip(1..) {
         let operands: Vec<&Interval> = node.op.inputs().iter().map(|&i| &values[i]).collect();
         let mut iv = super::BoundRule::interval(&node.op, &operands);
+        if let Some(p) = prior {
+            intersect(&mut iv, &p[v]);
+        }
         let last = v == n;
         if is_pre[v] || last {
             let idx: Vec<usize> = (0..iv.len())
@@ -674,13 +733,14 @@ pub fn crown_intervals(
                     }
                 }
                 if last {
-                    crown_output = pure;
+                    crown_output = Some(pure);
                 }
                 iv = cur;
             }
         }
         values.push(iv);
     }
+    let crown_output = crown_output.unwrap_or_else(|| values[n].clone());
     CrownIntervals {
         values,
         crown_output,
