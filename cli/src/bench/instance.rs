@@ -228,7 +228,7 @@ impl Runner {
                     };
                 }
                 Outcome::Unknown { reason, .. } => {
-                    if reason.contains("time limit")
+                    if reason.to_lowercase().contains("time limit")
                         || used.as_secs_f64() >= TIMED_OUT_SHARE * budget.as_secs_f64()
                         || Instant::now() >= deadline
                     {

@@ -329,7 +329,10 @@ fn vnncomp(args: VnncompArgs) -> u8 {
     let mut rows: Vec<Row> = Vec::with_capacity(n);
     let mut interrupted = false;
     let mut write_failed = false;
+    // When the last instance finished: the one under way started then.
+    let last = std::cell::Cell::new(Instant::now());
     let mut record = |mut f: Finished, rows: &mut Vec<Row>| {
+        last.set(Instant::now());
         let inst = &mine[rows.len()];
         f.row.expected = expected
             .get(&(csv::key(&inst.onnx), csv::key(&inst.vnnlib)))
@@ -369,22 +372,25 @@ fn vnncomp(args: VnncompArgs) -> u8 {
             record(f, &mut rows);
         }
     }
-    let why = if interrupted {
-        "interrupted"
-    } else {
-        "internal error: the benchmark thread stopped"
-    };
+    let under_way = rows.len();
+    let under_way_seconds = last.get().elapsed().as_secs_f64();
     while rows.len() < n {
         let inst = &mine[rows.len()];
+        let first = rows.len() == under_way;
+        let note = match (interrupted, first) {
+            (true, true) => "interrupted",
+            (true, false) => "interrupted before it started",
+            (false, _) => "internal error: the benchmark thread stopped",
+        };
         let row = Row {
             instance: inst.name.clone(),
             onnx: inst.onnx.clone(),
             vnnlib: inst.vnnlib.clone(),
             verdict: Verdict::Unknown,
-            seconds: 0.0,
+            seconds: if first { under_way_seconds } else { 0.0 },
             expected: String::new(),
             method: String::new(),
-            note: why.into(),
+            note: note.into(),
         };
         record(Finished { row, cex: None }, &mut rows);
     }
