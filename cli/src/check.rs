@@ -208,7 +208,7 @@ fn human_lines(p: &Problem, outcome: &Outcome, program: &Program, width: usize) 
 
 /// Set by the SIGINT handler; the run stops starting units and reports the rest as
 /// `unknown` ("interrupted"). A second SIGINT exits at once with 130.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+pub(crate) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// The exit code of an interrupted run (128 + SIGINT), as shells use.
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -217,7 +217,7 @@ const REASON_INTERRUPTED: &str = "interrupted";
 const REASON_TOTAL: &str = "total time limit reached";
 
 /// `I/N` with `1 <= I <= N`.
-fn parse_shard(s: &str) -> Result<Shard, String> {
+pub(crate) fn parse_shard(s: &str) -> Result<Shard, String> {
     let example =
         "write `--shard I/N` with 1 <= I <= N, e.g. `--shard 2/4` for the second of four shards";
     let Some((i, n)) = s.split_once('/') else {
@@ -324,7 +324,7 @@ fn worker(plan: &Plan, tx: &mpsc::Sender<(usize, Outcome)>) {
 
 /// Installs the SIGINT handler (once per process; a failure only loses Ctrl-C
 /// handling).
-fn install_interrupt_handler() {
+pub(crate) fn install_interrupt_handler() {
     let installed = ctrlc::set_handler(|| {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
             std::process::exit(i32::from(EXIT_INTERRUPTED));

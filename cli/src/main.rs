@@ -1,10 +1,11 @@
 //! `propc`: the command-line interface.
 //!
 //! Takes: command-line arguments.
-//! Gives: one subcommand per file (`check`, `compile`, `fmt`, `report`); exit codes 0
-//! (every property holds), 1 (some property is violated), 2 (an error in the input:
-//! spec, network, data, arguments), 3 (some property unknown, none violated), 130
-//! (`check` interrupted by Ctrl-C; the partial report is printed).
+//! Gives: one subcommand per file or folder (`bench`, `check`, `compile`, `fmt`,
+//! `report`); exit codes 0 (every property holds), 1 (some property is violated; for
+//! `bench`, a verdict contradicts the expected one), 2 (an error in the input: spec,
+//! network, data, arguments), 3 (some property unknown, none violated), 130 (`check` or
+//! `bench` interrupted by Ctrl-C; the partial report is printed).
 //! Invariant: every error the user can cause is printed as a diagnostic with exit code
 //! 2, never as a panic.
 
@@ -25,6 +26,7 @@ macro_rules! out {
     }};
 }
 
+mod bench;
 mod bind;
 mod check;
 mod compile;
@@ -50,6 +52,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run benchmarks: VNN-COMP instances in process (`bench vnncomp`)
+    Bench(bench::BenchArgs),
     /// Verify every property and query of a spec against ONNX networks
     Check(check::CheckArgs),
     /// Show what a spec compiles to: the constraint IR or the MILP
@@ -94,6 +98,7 @@ const STACK_BYTES: usize = 512 << 20;
 
 fn run(command: Command) -> u8 {
     match command {
+        Command::Bench(args) => bench::run(args),
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Fmt(args) => fmt::run(args),
