@@ -84,6 +84,9 @@ pub struct VnncompArgs {
     /// Seed of the counterexample search
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Threads for each instance's branch and bound (0: all cores)
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
     /// Summary format on stdout
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -300,9 +303,14 @@ fn vnncomp(args: VnncompArgs) -> u8 {
 
     // One worker runs the instances in order; this thread writes each result as it
     // comes and watches for Ctrl-C (an instance under way is then abandoned).
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let options = verify::Options {
         solver,
         seed: args.seed,
+        threads,
         ..verify::Options::default()
     };
     let mut runner = Runner::new(&folder, args.timeout_scale, options);

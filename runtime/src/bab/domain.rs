@@ -69,7 +69,7 @@ pub(crate) struct Plan<'a> {
 }
 
 /// See the split rule in [`Plan::process`].
-const LAG: f64 = 32.0;
+const LAG: f64 = 200.0;
 
 fn plan_atom(problem: &Problem, a: &LinAtom) -> AtomPlan {
     let mut apps: Vec<(usize, Vec<f64>)> = Vec::new();
@@ -198,6 +198,7 @@ impl<'a> Plan<'a> {
     /// Sound boxes of every application's values over the variable box, within the
     /// `prior` boxes when known.
     fn boxes(&self, vars: &Interval, prior: Option<&[Vec<Interval>]>) -> ProblemBounds {
+        let opts = CrownOptions::default();
         let apps = self
             .problem
             .applications
@@ -211,7 +212,7 @@ impl<'a> Plan<'a> {
                     .unzip();
                 let net = self.networks[app.network];
                 let prior = prior.and_then(|p| p.get(k)).map(|v| &v[..]);
-                crown::crown_intervals_within(net, &lo, &hi, prior, &CrownOptions::default()).values
+                crown::crown_intervals_within(net, &lo, &hi, prior, &opts).values
             })
             .collect();
         ProblemBounds {
@@ -341,7 +342,8 @@ impl<'a> Plan<'a> {
             return Step::Verified;
         }
         let vars = Interval::new(d.lo.clone(), d.hi.clone());
-        let bounds = self.boxes(&vars, d.prior.as_deref().map(|v| &v[..]));
+        let prior = d.prior.as_deref().map(|v| &v[..]);
+        let bounds = self.boxes(&vars, prior);
         // The premise's output atoms: one refuted makes the domain empty.
         if !self.output_premise.is_empty() {
             let atoms: Vec<(&LinExpr, &AtomPlan)> = self

@@ -19,75 +19,102 @@ pub(crate) struct Const<'a> {
     pub constant: &'a [f64],
 }
 
-/// `Σ_j |a_j| (eps |y_j| + TINY)`: the f64 evaluation error of a single-rounding op
-/// weighted by the coefficients of its output.
-fn eval_error(a: &[f64], hy: &[f64]) -> f64 {
-    a.iter()
-        .zip(hy)
-        .filter(|(v, _)| **v != 0.0)
-        .map(|(v, h)| v.abs() * (f64::EPSILON * h + TINY))
-        .sum()
+/// `[Σ a_j c_j, Σ |a_j c_j|, Σ |a_j| w_j]` with four independent partial sums per
+/// total (the rounding-error bounds used with them hold for any summation order).
+#[allow(clippy::needless_range_loop)] // four lanes indexed in step
+fn weighted_sums(a: &[f64], c: &[f64], w: &[f64]) -> [f64; 3] {
+    let n = a.len().min(c.len()).min(w.len());
+    let mut acc = [[0.0f64; 4]; 3];
+    let chunks = n / 4;
+    for q in 0..chunks {
+        for t in 0..4 {
+            let j = q * 4 + t;
+            let p = a[j] * c[j];
+            acc[0][t] += p;
+            acc[1][t] += p.abs();
+            acc[2][t] += a[j].abs() * w[j];
+        }
+    }
+    let mut out = [0.0; 3];
+    for (o, l) in out.iter_mut().zip(&acc) {
+        *o = (l[0] + l[1]) + (l[2] + l[3]);
+    }
+    for j in chunks * 4..n {
+        let p = a[j] * c[j];
+        out[0] += p;
+        out[1] += p.abs();
+        out[2] += a[j].abs() * w[j];
+    }
+    out
 }
 
 impl LinearRule for Const<'_> {
     fn backward(&self, a: &Mat, ctx: &Ctx, acc: &mut Acc) -> Vec<Mat> {
         let n = a.cols;
-        let c = |j: usize| self.constant.get(j).copied().unwrap_or(f64::NAN);
+        let mut out = Mat::zeros(a.rows, n);
+        if self.constant.len() < n {
+            // A missing constant: no sound bound.
+            for k in 0..a.rows {
+                acc.add_err(k, f64::INFINITY);
+            }
+            return vec![out];
+        }
+        let c = &self.constant[..n];
         let hx = ctx
             .inputs
             .first()
             .map(|x| magnitudes(x))
             .unwrap_or_else(|| vec![f64::INFINITY; n]);
-        let hy = magnitudes(ctx.output);
+        // Per coordinate, the f64 evaluation error per unit of |Λ_y|.
+        let w: Vec<f64> = magnitudes(ctx.output)
+            .iter()
+            .map(|h| f64::EPSILON * h + TINY)
+            .collect();
         let sum_hx: f64 = hx.iter().sum();
-        let mut out = Mat::zeros(a.rows, n);
         for k in 0..a.rows {
             let arow = a.row(k);
             let orow = out.row_mut(k);
-            let mut e = eval_error(arow, &hy);
             match self.kind {
                 ConstKind::Add | ConstKind::Sub | ConstKind::ConstSub => {
+                    if self.kind == ConstKind::ConstSub {
+                        for (o, av) in orow.iter_mut().zip(arow) {
+                            *o = -av;
+                        }
+                    } else {
+                        orow.copy_from_slice(arow);
+                    }
+                    let [s, mag, e] = weighted_sums(arow, c, &w);
                     let sign = if self.kind == ConstKind::Sub {
                         -1.0
                     } else {
                         1.0
                     };
-                    let (mut s, mut mag, mut cnt) = (0.0, 0.0, 0usize);
-                    for (j, av) in arow.iter().enumerate() {
-                        orow[j] = if self.kind == ConstKind::ConstSub {
-                            -av
-                        } else {
-                            *av
-                        };
-                        if *av != 0.0 {
-                            s += av * c(j);
-                            mag += (av * c(j)).abs();
-                            cnt += 1;
-                        }
-                    }
-                    acc.add_bias(k, sign * s, mag, cnt);
+                    // `n` terms bound the count of non-zero products.
+                    acc.add_bias(k, sign * s, mag, n);
+                    acc.add_err(k, e);
                 }
                 ConstKind::Mul | ConstKind::Div => {
+                    let mut e = 0.0;
                     for (j, av) in arow.iter().enumerate() {
                         if *av == 0.0 {
                             continue;
                         }
                         let p = if self.kind == ConstKind::Mul {
-                            av * c(j)
+                            av * c[j]
                         } else {
-                            av / c(j)
+                            av / c[j]
                         };
                         orow[j] = p;
+                        e += av.abs() * w[j];
                         if p != 0.0 {
                             e += f64::EPSILON
                                 * p.abs()
                                 * hx.get(j).copied().unwrap_or(f64::INFINITY);
                         }
                     }
-                    e += TINY * sum_hx;
+                    acc.add_err(k, e + TINY * sum_hx);
                 }
             }
-            acc.add_err(k, e);
         }
         vec![out]
     }
@@ -121,7 +148,14 @@ impl LinearRule for Binary {
     fn backward(&self, a: &Mat, ctx: &Ctx, acc: &mut Acc) -> Vec<Mat> {
         let hy = magnitudes(ctx.output);
         for k in 0..a.rows {
-            acc.add_err(k, eval_error(a.row(k), &hy));
+            let e: f64 = a
+                .row(k)
+                .iter()
+                .zip(&hy)
+                .filter(|(v, _)| **v != 0.0)
+                .map(|(v, h)| v.abs() * (f64::EPSILON * h + TINY))
+                .sum();
+            acc.add_err(k, e);
         }
         let rhs = if self.subtract { a.neg() } else { a.clone() };
         vec![a.clone(), rhs]

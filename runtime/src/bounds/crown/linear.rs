@@ -24,26 +24,6 @@ impl Linear<'_> {
     }
 }
 
-/// `Σ a_j w_j` with eight independent partial sums (the error bound `γ(n)` holds
-/// for any summation order, and independent sums let the CPU vectorize).
-pub(crate) fn dot(a: &[f64], w: &[f64]) -> f64 {
-    let n = a.len().min(w.len());
-    let (a, w) = (&a[..n], &w[..n]);
-    let mut acc = [0.0f64; 8];
-    let chunks = n / 8;
-    for c in 0..chunks {
-        let (ac, wc) = (&a[c * 8..c * 8 + 8], &w[c * 8..c * 8 + 8]);
-        for t in 0..8 {
-            acc[t] += ac[t] * wc[t];
-        }
-    }
-    let mut tail = 0.0;
-    for j in chunks * 8..n {
-        tail += a[j] * w[j];
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
-}
-
 impl LinearRule for Linear<'_> {
     fn backward(&self, a: &Mat, ctx: &Ctx, acc: &mut Acc) -> Vec<Mat> {
         let (nin, nout) = (self.in_features, self.out_features);
@@ -80,17 +60,48 @@ impl LinearRule for Linear<'_> {
             .collect();
         let underflow = 2.0 * (nout as f64 + 1.0) * TINY * sum_hx;
         let mut out = Mat::zeros(a.rows, rows * nin);
+        let (k_rows, width) = (a.rows, rows * nin);
+        if self.weight.len() == nin * nout && a.data.len() == k_rows * rows * nout {
+            for r in 0..rows {
+                // Λ_x[:, r] = Λ_y[:, r] · Wᵀ (W is [in, out] row-major, so Wᵀ has row
+                // stride 1 and column stride `out`). Any summation order, FMA
+                // included, stays within the `γ(out)` bound above.
+                // SAFETY: the operand and result extents are checked just above:
+                // `a` is `k_rows × rows·nout`, `weight` is `nin × nout` and `out` is
+                // `k_rows × rows·nin`, and the strides index within them.
+                unsafe {
+                    matrixmultiply::dgemm(
+                        k_rows,
+                        nout,
+                        nin,
+                        1.0,
+                        a.data.as_ptr().add(r * nout),
+                        (rows * nout) as isize,
+                        1,
+                        self.weight.as_ptr(),
+                        1,
+                        nout as isize,
+                        0.0,
+                        out.data.as_mut_ptr().add(r * nin),
+                        width as isize,
+                        1,
+                    );
+                }
+            }
+        } else {
+            // Malformed shapes (never from the loader): the bound is `-inf`.
+            for k in 0..k_rows {
+                acc.add_err(k, f64::INFINITY);
+            }
+            return vec![out];
+        }
         for k in 0..a.rows {
             let arow = a.row(k);
-            let orow = &mut out.data[k * rows * nin..(k + 1) * rows * nin];
             let (mut bs, mut bmag, mut e) = (0.0, 0.0, 0.0);
             for r in 0..rows {
                 let aseg = &arow[r * nout..(r + 1) * nout];
                 if aseg.iter().all(|v| *v == 0.0) {
                     continue;
-                }
-                for i in 0..nin {
-                    orow[r * nin + i] = dot(aseg, &self.weight[i * nout..(i + 1) * nout]);
                 }
                 for (j, av) in aseg.iter().enumerate() {
                     if *av == 0.0 {

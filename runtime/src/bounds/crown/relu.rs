@@ -62,29 +62,38 @@ impl LinearRule for Relu<'_> {
             return vec![Mat::zeros(a.rows, n)];
         };
         let hx = magnitudes(pre);
-        let lines: Vec<Option<(f64, f64)>> =
-            (0..n).map(|j| upper_line(pre.lo[j], pre.hi[j])).collect();
+        // Neurons by state: active ones pass their coefficient exactly, dead ones
+        // drop it, unstable ones go through a line.
+        let (mut active, mut unstable) = (Vec::new(), Vec::new());
+        let mut tiny = 0.0;
+        for (j, h) in hx.iter().enumerate().take(n) {
+            let (l, u) = (pre.lo[j], pre.hi[j]);
+            if u <= 0.0 {
+                continue;
+            }
+            tiny += TINY * h;
+            if l >= 0.0 {
+                active.push(j);
+            } else {
+                unstable.push((j, l, u, upper_line(l, u)));
+            }
+        }
         let mut out = Mat::zeros(a.rows, n);
         for k in 0..a.rows {
             let arow = a.row(k);
             let orow = &mut out.data[k * n..(k + 1) * n];
-            let (mut bs, mut bmag, mut cnt, mut e) = (0.0, 0.0, 0usize, 0.0);
-            for (j, av) in arow.iter().enumerate() {
-                let av = *av;
+            for &j in &active {
+                orow[j] = arow[j];
+            }
+            let (mut bs, mut bmag, mut cnt, mut e) = (0.0, 0.0, 0usize, tiny);
+            for &(j, l, u, line) in &unstable {
+                let av = arow[j];
                 if av == 0.0 {
-                    continue;
-                }
-                let (l, u) = (pre.lo[j], pre.hi[j]);
-                if u <= 0.0 {
-                    continue;
-                }
-                if l >= 0.0 {
-                    orow[j] = av;
                     continue;
                 }
                 let p = if av >= 0.0 {
                     av * self.alpha(k, j, l, u)
-                } else if let Some((s, t)) = lines[j] {
+                } else if let Some((s, t)) = line {
                     bs += av * t;
                     bmag += (av * t).abs();
                     cnt += 1;
@@ -97,7 +106,6 @@ impl LinearRule for Relu<'_> {
                 if p != 0.0 {
                     e += f64::EPSILON * p.abs() * hx[j];
                 }
-                e += TINY * hx[j];
             }
             acc.add_bias(k, bs, bmag, cnt);
             acc.add_err(k, e);
