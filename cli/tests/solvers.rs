@@ -103,6 +103,7 @@ fn scip_gives_the_verdicts_of_the_default_solver() {
     let e = expected();
     let specs: Vec<&String> = e.as_object().expect("specs").keys().collect();
     assert!(specs.len() >= 9, "{specs:?}");
+    let mut by_milp = 0;
     for spec in specs {
         let (code, scip) = results(spec, &["--solver", "scip"]);
         let (default_code, default) = results(spec, &[]);
@@ -114,6 +115,8 @@ fn scip_gives_the_verdicts_of_the_default_solver() {
             assert_eq!(s["name"], d["name"], "{spec}");
             assert_eq!(s["sample"], d["sample"], "{spec}");
             assert_eq!(s["kind"], d["kind"], "{spec}");
+            assert_eq!(s["method"], d["method"], "{spec}: scip {s}\ndefault {d}");
+            by_milp += usize::from(s["method"] == "milp");
             assert_eq!(s["verdict"], d["verdict"], "{spec}: scip {s}\ndefault {d}");
             if w == "bound" {
                 assert_eq!(s["kind"], "query", "{spec}: {s}");
@@ -130,6 +133,9 @@ fn scip_gives_the_verdicts_of_the_default_solver() {
             }
         }
     }
+    // The comparison means something only if the MILP decided most results (not
+    // interval bounds or branch and bound).
+    assert!(by_milp >= 10, "only {by_milp} results decided by the MILP");
 }
 
 #[test]
