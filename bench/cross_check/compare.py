@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs propc and the highspy cross-check in one go and prints the results table.
 
-    python3 bench/cross_check/compare.py [--propc PATH] [--solver microlp|highs] [--write-expected]
+    python3 bench/cross_check/compare.py [--propc PATH] [--solver microlp|highs|scip] [--write-expected]
 
 propc runs `check --format json --timeout 300` on specs/auto_mpg/monotone.prop and
 monotone_domain.prop; comet_monotone_highspy.py runs in the same process tree right

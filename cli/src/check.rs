@@ -37,6 +37,17 @@ pub enum Format {
 pub enum SolverArg {
     Microlp,
     Highs,
+    Scip,
+}
+
+impl From<SolverArg> for Solver {
+    fn from(s: SolverArg) -> Solver {
+        match s {
+            SolverArg::Microlp => Solver::Microlp,
+            SolverArg::Highs => Solver::Highs,
+            SolverArg::Scip => Solver::Scip,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -361,10 +372,7 @@ pub fn run(args: CheckArgs) -> u8 {
         Some(Ok(t)) => Some(started.checked_add(t).unwrap_or(started + YEAR)),
         Some(Err(code)) => return code,
     };
-    let solver = match args.solver {
-        SolverArg::Microlp => Solver::Microlp,
-        SolverArg::Highs => Solver::Highs,
-    };
+    let solver = Solver::from(args.solver);
     if let Err(e) = solver.check_available() {
         eprintln!("error[E0404]: {e}");
         return 2;

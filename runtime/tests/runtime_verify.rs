@@ -626,21 +626,130 @@ fn lp_text_is_deterministic_and_readable() {
 
 #[test]
 fn unavailable_solver_is_a_helpful_unknown() {
-    if Solver::Highs.is_available() {
-        return;
-    }
     let net = mono_net(0.5);
     let nets = [&net];
-    // Without branch and bound (which may prove it with no solver at all).
-    let options = Options {
-        bab: false,
-        ..opts(Solver::Highs, false)
+    for (solver, needles) in [
+        (Solver::Highs, &["--features highs"][..]),
+        (Solver::Scip, &["--features scip", ".ci/setup-scip.sh"][..]),
+    ] {
+        if solver.is_available() {
+            continue;
+        }
+        // Without branch and bound (which may prove it with no solver at all).
+        let options = Options {
+            bab: false,
+            ..opts(solver, false)
+        };
+        let out = verify(&mono_problem(), &nets, &options);
+        let Outcome::Unknown { reason, .. } = out else {
+            panic!("{out:?}")
+        };
+        for needle in needles {
+            assert!(reason.contains(needle), "{reason}");
+        }
+    }
+}
+
+/// A query over a random ReLU network, its output maximized or minimized over the box.
+fn random_query(seed: u64, widths: &[usize], max: bool) -> (Network, Problem) {
+    let mut r = rng(seed);
+    let net = random_mlp(&mut r, widths);
+    let n = widths[0];
+    let ids: Vec<_> = (0..n).map(|i| lin(&[(v(i), 1.0)], 0.0)).collect();
+    let objective = vec![lin(&[(o(0, 0), 1.0)], 0.0)];
+    let p = problem(
+        &vec![(0.0, 1.0); n],
+        vec![("x", ids.clone())],
+        vec![(0, ids, 1)],
+        vec![],
+        if max {
+            maximize(objective, vec![vec![]])
+        } else {
+            minimize(objective, vec![vec![]])
+        },
+    );
+    (net, p)
+}
+
+#[test]
+fn every_solver_proves_the_same_optimum() {
+    // The MILP alone (no attack): each solver's proven bound is the same optimum, up
+    // to the solvers' tolerances.
+    for seed in 0..4 {
+        let max = seed % 2 == 0;
+        let (net, p) = random_query(seed, &[3, 8, 8, 1], max);
+        let nets = [&net];
+        let mut seen: Vec<(Solver, f64)> = Vec::new();
+        for solver in Solver::available() {
+            let out = verify(&p, &nets, &opts(solver, false));
+            let Outcome::Bound {
+                lower: Some(lo),
+                upper: Some(hi),
+                exact: true,
+                ..
+            } = out
+            else {
+                panic!("seed {seed} {solver}: {out:?}")
+            };
+            let proven = if max { hi } else { lo };
+            seen.push((solver, proven));
+        }
+        let (first, v0) = seen[0];
+        for (solver, v) in &seen {
+            assert!(
+                (v - v0).abs() <= 1e-5 * (1.0 + v0.abs()),
+                "seed {seed}: {solver} proves {v}, {first} proves {v0}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_solve_cut_short_never_claims_the_optimum() {
+    // Short time limits: the result is either exact (and then the optimum of a long
+    // solve) or not exact with a bound on the right side of it.
+    let (net, p) = random_query(11, &[4, 24, 24, 1], true);
+    let nets = [&net];
+    let reference = {
+        let out = verify(&p, &nets, &opts(Solver::available()[0], false));
+        let Outcome::Bound {
+            upper: Some(hi),
+            exact: true,
+            ..
+        } = out
+        else {
+            panic!("{out:?}")
+        };
+        hi
     };
-    let out = verify(&mono_problem(), &nets, &options);
-    let Outcome::Unknown { reason, .. } = out else {
-        panic!("{out:?}")
-    };
-    assert!(reason.contains("--features highs"), "{reason}");
+    for solver in Solver::available() {
+        for ms in [20, 100, 400] {
+            let o = Options {
+                timeout: Duration::from_millis(ms),
+                ..opts(solver, false)
+            };
+            match verify(&p, &nets, &o) {
+                Outcome::Bound {
+                    upper: Some(hi),
+                    exact,
+                    ..
+                } => {
+                    if exact {
+                        assert!(
+                            (hi - reference).abs() <= 1e-5 * (1.0 + reference.abs()),
+                            "{solver} {ms} ms: exact {hi} vs {reference}"
+                        );
+                    }
+                    assert!(
+                        hi >= reference - 1e-5 * (1.0 + reference.abs()),
+                        "{solver} {ms} ms: upper bound {hi} below the optimum {reference}"
+                    );
+                }
+                Outcome::Unknown { .. } => {}
+                other => panic!("{solver} {ms} ms: {other:?}"),
+            }
+        }
+    }
 }
 
 #[test]

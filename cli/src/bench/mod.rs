@@ -221,10 +221,7 @@ fn vnncomp(args: VnncompArgs) -> u8 {
             "pass e.g. `--timeout-scale 0.1` for a tenth of every instance's timeout",
         );
     }
-    let solver = match args.solver {
-        SolverArg::Microlp => Solver::Microlp,
-        SolverArg::Highs => Solver::Highs,
-    };
+    let solver = Solver::from(args.solver);
     if let Err(e) = solver.check_available() {
         eprintln!("error[E0404]: {e}");
         return 2;

@@ -1,16 +1,18 @@
-//! Solving a [`Model`] with good_lp: `microlp` (always built) or HiGHS (cargo feature
-//! `highs`), under a wall-clock deadline.
+//! Solving a [`Model`] with good_lp (`microlp`, always built, or HiGHS, cargo feature
+//! `highs`) or with SCIP (cargo feature `scip`, see `super::scip`), under a wall-clock
+//! deadline.
 //!
 //! Takes: a model, a [`Solver`] and a deadline.
 //! Gives: [`Solved`]: a point (flagged optimal only when the solver proved it),
 //! infeasibility, or a reason it stopped.
 //! Invariant: the solver's own time limit is set to the time left; in addition the
 //! solve runs on a worker thread and the caller stops waiting shortly after the
-//! deadline (the thread is then abandoned and finishes on its own). HiGHS runs with
-//! zero MIP gaps, so "optimal" means proven optimal (a solve stopped at a positive
-//! gap is reported as not optimal).
+//! deadline (the thread is then abandoned and finishes on its own). HiGHS and SCIP run
+//! with zero MIP gaps, so "optimal" means proven optimal (a solve stopped at a positive
+//! gap is reported as not optimal). Every backend sees the same rows, equilibrated by
+//! [`equilibrated`].
 
-use super::model::{Lin, Model, RowRel};
+use super::model::{Lin, Model, Row, RowRel};
 use good_lp::{
     Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus, SolverModel, Variable,
     variable,
@@ -28,6 +30,8 @@ pub enum Solver {
     Microlp,
     /// HiGHS, available when propc is built with the cargo feature `highs`.
     Highs,
+    /// SCIP 10, available when propc is built with the cargo feature `scip`.
+    Scip,
 }
 
 impl Solver {
@@ -35,6 +39,7 @@ impl Solver {
         match self {
             Solver::Microlp => "microlp",
             Solver::Highs => "highs",
+            Solver::Scip => "scip",
         }
     }
 
@@ -43,12 +48,13 @@ impl Solver {
         match self {
             Solver::Microlp => true,
             Solver::Highs => cfg!(feature = "highs"),
+            Solver::Scip => cfg!(feature = "scip"),
         }
     }
 
     /// Every solver this build can run.
     pub fn available() -> Vec<Solver> {
-        [Solver::Microlp, Solver::Highs]
+        [Solver::Microlp, Solver::Highs, Solver::Scip]
             .into_iter()
             .filter(|s| s.is_available())
             .collect()
@@ -57,14 +63,19 @@ impl Solver {
     /// `Ok` if this build can run the solver, else a message saying how to get it.
     pub fn check_available(self) -> Result<(), String> {
         if self.is_available() {
-            Ok(())
-        } else {
-            Err(format!(
-                "the `{}` solver is not compiled into this build; rebuild with `cargo build --features highs` \
-                 (needs cmake and libclang) or use `--solver microlp`",
-                self.name()
-            ))
+            return Ok(());
         }
+        let how = match self {
+            Solver::Scip => {
+                "rebuild with `cargo build --features scip` and `PROPC_SCIP_LIB_DIR` set \
+                 (`eval \"$(.ci/setup-scip.sh)\"` prepares a prebuilt SCIP)"
+            }
+            _ => "rebuild with `cargo build --features highs` (needs cmake and libclang)",
+        };
+        Err(format!(
+            "the `{}` solver is not compiled into this build; {how} or use `--solver microlp`",
+            self.name()
+        ))
     }
 }
 
@@ -80,8 +91,9 @@ impl FromStr for Solver {
         match s.to_ascii_lowercase().as_str() {
             "microlp" => Ok(Solver::Microlp),
             "highs" => Ok(Solver::Highs),
+            "scip" => Ok(Solver::Scip),
             other => Err(format!(
-                "unknown solver `{other}` (expected `microlp` or `highs`)"
+                "unknown solver `{other}` (expected `microlp`, `highs` or `scip`)"
             )),
         }
     }
@@ -141,7 +153,28 @@ fn expr(l: &Lin, vars: &[Variable]) -> Expression {
     e
 }
 
+/// Row `r` divided by its largest coefficient magnitude (row equilibration). The
+/// feasible set is the same; the simplex's LU factorizations are better conditioned
+/// (raw-feature networks mix weights of 1e-3 with big-M constants of 1e3, which made
+/// microlp report singular bases).
+pub(super) fn equilibrated(r: &Row) -> Lin {
+    let scale = r
+        .expr
+        .terms
+        .iter()
+        .map(|(_, c)| c.abs())
+        .fold(0.0_f64, f64::max);
+    if scale > 0.0 && scale.is_finite() {
+        r.expr.scale(1.0 / scale)
+    } else {
+        r.expr.clone()
+    }
+}
+
 fn run(model: &Model, solver: Solver, seconds: f64) -> Solved {
+    if solver == Solver::Scip {
+        return run_scip(model, seconds);
+    }
     let mut pv = ProblemVariables::new();
     let vars: Vec<Variable> = model
         .vars
@@ -161,22 +194,7 @@ fn run(model: &Model, solver: Solver, seconds: f64) -> Solved {
         .rows
         .iter()
         .map(|r| {
-            // Row equilibration: divide each row by its largest coefficient. The
-            // feasible set is the same; the simplex's LU factorizations are better
-            // conditioned (raw-feature networks mix weights of 1e-3 with big-M
-            // constants of 1e3, which made microlp report singular bases).
-            let scale = r
-                .expr
-                .terms
-                .iter()
-                .map(|(_, c)| c.abs())
-                .fold(0.0_f64, f64::max);
-            let row = if scale > 0.0 && scale.is_finite() {
-                r.expr.scale(1.0 / scale)
-            } else {
-                r.expr.clone()
-            };
-            let e = expr(&row, &vars);
+            let e = expr(&equilibrated(r), &vars);
             match r.rel {
                 RowRel::Le => e.leq(0.0),
                 RowRel::Eq => e.eq(0.0),
@@ -202,6 +220,9 @@ fn run(model: &Model, solver: Solver, seconds: f64) -> Solved {
             p.solve().map(|sol| read(&sol, &vars))
         }
         Solver::Highs => solve_highs(unsolved, constraints, &vars, seconds),
+        Solver::Scip => Err(ResolutionError::Str(
+            "scip is not a good_lp backend here".to_string(),
+        )),
     };
     match result {
         Ok((optimal, values)) => {
@@ -264,6 +285,16 @@ fn solve_highs(
     Err(ResolutionError::Str(
         Solver::Highs.check_available().err().unwrap_or_default(),
     ))
+}
+
+#[cfg(feature = "scip")]
+fn run_scip(model: &Model, seconds: f64) -> Solved {
+    super::scip::solve(model, seconds)
+}
+
+#[cfg(not(feature = "scip"))]
+fn run_scip(_: &Model, _: f64) -> Solved {
+    Solved::Stopped(Solver::Scip.check_available().err().unwrap_or_default())
 }
 
 fn lower_first(s: &str) -> String {

@@ -1,4 +1,5 @@
-//! The exact MILP backend: big-M encoding of an IR problem, solved through good_lp.
+//! The exact MILP backend: big-M encoding of an IR problem, solved through good_lp
+//! (microlp, HiGHS) or SCIP's C API.
 //!
 //! Takes: a [`Problem`], its networks (`networks[i]` is `Program::networks[i]`), sound
 //! [`ProblemBounds`] (IBP, tightened by CROWN in `verify`: the big-M constants), a
@@ -22,6 +23,8 @@
 mod backend;
 mod encode;
 pub(crate) mod model;
+#[cfg(feature = "scip")]
+mod scip;
 
 pub(crate) use backend::Solved;
 pub use backend::Solver;
