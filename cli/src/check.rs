@@ -13,7 +13,7 @@
 //! `k mod n = i - 1`, and the output (lines, report) is in unit order whatever the
 //! number of threads.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
@@ -70,6 +70,9 @@ pub struct CheckArgs {
     /// Skip the counterexample search before the solver
     #[arg(long)]
     pub no_attack: bool,
+    /// Memory cap of each property's branch and bound, in MiB (beyond it: `unknown`)
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    pub bab_memory: usize,
     /// Run only shard I of N (1-based): unit k (0-based, in program order) belongs to
     /// shard (k mod N) + 1; merge the JSON reports with `propc report merge`
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -273,6 +276,8 @@ struct Plan {
     file_deadline: Option<Instant>,
     /// The position in `mine` of the next unit to start.
     next: AtomicUsize,
+    /// Show progress lines on stderr (human format on a terminal).
+    progress: bool,
 }
 
 impl Plan {
@@ -316,6 +321,15 @@ fn worker(plan: &Plan, tx: &mpsc::Sender<(usize, Outcome)>) {
         let Some(p) = plan.mine.get(j).and_then(|&k| plan.program.problems.get(k)) else {
             return;
         };
+        // On a terminal, long stages show a status line on stderr (cleared by the main
+        // thread before it prints results).
+        let progress = plan.progress.then(|| {
+            let name = label(p);
+            verify::ProgressSink(Arc::new(move |msg: &str| {
+                eprint!("\r\x1b[2K  {name}: {msg}");
+                let _ = std::io::stderr().flush();
+            }))
+        });
         let outcome = match plan.budget(j) {
             None => unknown(REASON_TOTAL),
             Some(timeout) => verify::verify(
@@ -323,6 +337,7 @@ fn worker(plan: &Plan, tx: &mpsc::Sender<(usize, Outcome)>) {
                 &nets,
                 &verify::Options {
                     timeout,
+                    progress,
                     ..plan.options.clone()
                 },
             ),
@@ -392,6 +407,7 @@ pub fn run(args: CheckArgs) -> u8 {
         solver,
         seed: args.seed,
         attack: !args.no_attack,
+        bab_memory: args.bab_memory.saturating_mul(1 << 20),
         ..verify::Options::default()
     };
     let units = bound.program.problems.len();
@@ -416,6 +432,9 @@ pub fn run(args: CheckArgs) -> u8 {
         total_deadline,
         file_deadline: vnnlib.then(|| now.checked_add(timeout).unwrap_or(now + YEAR)),
         next: AtomicUsize::new(0),
+        progress: args.format == Format::Human
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("PROPC_NO_PROGRESS").is_none(),
     });
     let program = &plan.program;
     let width = program
@@ -468,6 +487,9 @@ pub fn run(args: CheckArgs) -> u8 {
     let mut shown = 0;
     let mut interrupted = false;
     let show = |j: usize, o: &Outcome| {
+        if plan.progress {
+            eprint!("\r\x1b[2K");
+        }
         if let Some(p) = plan.mine.get(j).and_then(|&k| program.problems.get(k)) {
             out!("{}", human_lines(p, o, program, width));
             let _ = std::io::stdout().flush();

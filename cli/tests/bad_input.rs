@@ -259,7 +259,65 @@ fn deeply_nested_expression_does_not_overflow() {
     );
     let p = tmp("deep.prop", &text);
     let (code, stderr) = propc(&["compile", p.to_str().expect("utf-8"), "--emit", "ir"]);
-    assert!(code == 0 || code == 2, "exit {code}: {stderr}");
+    assert_eq!(code, 2, "exit {code}: {stderr}");
+    assert!(
+        stderr.contains("E0005") && stderr.contains("nested more than 256 deep"),
+        "{stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("help"), "{stderr}");
+}
+
+/// A chain of more operators than the parser's limit is refused with `E0005`, named
+/// at its item, before any stage recurses through it.
+#[test]
+fn overlong_operator_chain_is_refused() {
+    let text = format!(
+        "network f : Real[1] -> Real[1]\nproperty p = {}true\n",
+        "true and ".repeat(30_000)
+    );
+    let p = tmp("long_chain.prop", &text);
+    let (code, stderr) = propc(&["check", p.to_str().expect("utf-8")]);
+    assert_eq!(code, 2, "exit {code}: {stderr}");
+    assert!(
+        stderr.contains("E0005") && stderr.contains("more than 20000 operators"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("property p"), "the item is named: {stderr}");
+}
+
+/// A 10 MB spec (a long flat list and many properties) compiles, and checks within
+/// the time limits: large files are not refused, only deep ones.
+#[test]
+fn ten_megabyte_spec_is_handled() {
+    let mut text = String::from("network f : Real[2] -> Real[3]\n");
+    let n = 600_000;
+    text.push_str("let W = [");
+    for i in 0..n {
+        text.push_str(&format!("{:.6}, ", (i as f64 * 0.37).sin()));
+    }
+    text.push_str("0.0]\n");
+    let mut k = 0;
+    while text.len() < 10_000_000 {
+        text.push_str(&format!(
+            "// property number {k}, a padding comment to reach ten megabytes of source text\n"
+        ));
+        k += 1;
+    }
+    text.push_str("property p = forall x in box(zeros(2), ones(2)). f(x)[0] <= W[5] + 100\n");
+    assert!(text.len() >= 10_000_000);
+    let p = tmp("ten_mb.prop", &text);
+    let path = p.to_str().expect("utf-8");
+    let (code, stderr) = propc(&["compile", path, "--emit", "ir"]);
+    assert_eq!(code, 0, "exit {code}: {stderr}");
+    let (code, stderr) = propc(&[
+        "check",
+        path,
+        "--net",
+        "specs/networks/classifier.onnx",
+        "--timeout",
+        "10",
+    ]);
+    assert!(code <= 3, "exit {code}: {stderr}");
 }
 
 #[test]

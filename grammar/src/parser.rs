@@ -4,7 +4,10 @@
 //! Gives: the [`SpecFile`] (or one [`Expr`]) built by the LALRPOP grammar
 //! (`grammar.lalrpop`), with every lexing and parsing problem as a [`Diagnostic`]:
 //! `E0001` unexpected token, `E0002` unexpected end of file, `E0003` invalid token,
-//! `E0004` invalid number.
+//! `E0004` invalid number, `E0005` input beyond the parser's limits (brackets nested
+//! deeper than [`MAX_NESTING`], an item with more than [`MAX_ITEM_OPERATORS`] binary
+//! operators): such a
+//! file is reported once and not parsed, so no later stage recurses that deep.
 //! Invariant: never panics and always returns a tree; a part that failed to parse is an
 //! `Error` node, and is reported exactly once. `///` comments directly above an item
 //! become its `doc`.
@@ -473,6 +476,15 @@ fn join_or(words: &[String]) -> String {
 pub fn parse(sources: &SourceMap, file: FileId) -> (SpecFile, Vec<Diagnostic>) {
     let text = sources.text(file);
     let mut ctx = Ctx::new(file, text);
+    if let Some(d) = beyond_limits(&ctx.tokens, file) {
+        ctx.diags.push(d);
+        let tree = SpecFile {
+            items: vec![Item::Error {
+                span: Span::new(file, 0, text.len()),
+            }],
+        };
+        return (tree, finish(ctx));
+    }
     let tokens: Vec<Spanned<'_>> = ctx.tokens.clone();
     let result =
         grammar::SpecFileParser::new().parse(&mut ctx, tokens.into_iter().map(Ok::<_, Never>));
@@ -490,10 +502,88 @@ pub fn parse(sources: &SourceMap, file: FileId) -> (SpecFile, Vec<Diagnostic>) {
     (tree, finish(ctx))
 }
 
+/// Brackets nested deeper than this are refused (`E0005`).
+pub const MAX_NESTING: usize = 256;
+
+/// An item (`property`, `def`, ...) with more binary operators than this is refused
+/// (`E0005`): a chain like `a and b and ...` nests one tree level per operator. Long
+/// flat lists (`[0.1, -0.2, ...]`) are not limited.
+pub const MAX_ITEM_OPERATORS: usize = 20_000;
+
+/// Whether `tok` is a binary operator, given the token before it (a `-` after an
+/// operand is a subtraction, otherwise a negation).
+fn is_chain_operator(tok: Token<'_>, prev: Option<Token<'_>>) -> bool {
+    use Token::*;
+    match tok {
+        And | Or | Plus | Star | Slash | Implies | Iff | EqEq | NotEq | Le | Lt | Ge | Gt => true,
+        Minus => matches!(
+            prev,
+            Some(Ident(_) | Int(_) | Real(_) | RParen | RBracket | True | False)
+        ),
+        _ => false,
+    }
+}
+
+/// The first place where `tokens` exceed the parser's limits, as a diagnostic.
+fn beyond_limits(tokens: &[Spanned<'_>], file: FileId) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut item_start: Option<(usize, usize)> = None;
+    let mut operators = 0usize;
+    let mut prev: Option<Token<'_>> = None;
+    for &(l, tok, r) in tokens {
+        if tok.starts_item() && depth == 0 {
+            item_start = Some((l, r));
+            operators = 0;
+        }
+        if is_chain_operator(tok, prev) {
+            operators += 1;
+        }
+        prev = Some(tok);
+        match tok {
+            Token::LParen | Token::LBracket | Token::LBrace => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::error(
+                            "E0005",
+                            format!("brackets nested more than {MAX_NESTING} deep"),
+                        )
+                        .with_label(Span::new(file, l, r), "this bracket is too deep")
+                        .with_help(
+                            "name inner parts with `let` or `def` to flatten the expression",
+                        ),
+                    );
+                }
+            }
+            Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if operators > MAX_ITEM_OPERATORS {
+            let (sl, sr) = item_start.unwrap_or((l, r));
+            return Some(
+                Diagnostic::error(
+                    "E0005",
+                    format!("item with more than {MAX_ITEM_OPERATORS} operators"),
+                )
+                .with_label(Span::new(file, sl, sr), "this item is too long")
+                .with_help("split it into several `def`s or properties, or use a dataset or a finite quantifier"),
+            );
+        }
+    }
+    None
+}
+
 /// Parses one expression (the whole file's text), for tests and tools.
 pub fn parse_expr(sources: &SourceMap, file: FileId) -> (Expr, Vec<Diagnostic>) {
     let text = sources.text(file);
     let mut ctx = Ctx::new(file, text);
+    if let Some(d) = beyond_limits(&ctx.tokens, file) {
+        ctx.diags.push(d);
+        return (
+            Expr::new(ExprKind::Error, Span::new(file, 0, text.len())),
+            finish(ctx),
+        );
+    }
     let tokens: Vec<Spanned<'_>> = ctx.tokens.clone();
     let result = grammar::ExprParser::new().parse(&mut ctx, tokens.into_iter().map(Ok::<_, Never>));
     let expr = match result {

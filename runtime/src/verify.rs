@@ -39,7 +39,26 @@ use crate::bounds::crown::{self, AlphaOptions, CrownOptions, Mat};
 use crate::milp::{self, MarginResult, MilpProblem, ObjectiveResult, Solver};
 use crate::network::Network;
 use propc_compiler::ir::{EQ_TOLERANCE, Goal, LinAtom, LinExpr, Problem, Program, Ref, Rel, Sense};
+use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Where a long stage reports how it is going: a one-line status such as branch and
+/// bound's domain counts and bound, at most a few times per second.
+#[derive(Clone)]
+pub struct ProgressSink(pub Arc<dyn Fn(&str) + Send + Sync>);
+
+impl fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
+impl PartialEq for ProgressSink {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Options {
@@ -59,10 +78,12 @@ pub struct Options {
     pub bab: bool,
     /// Threads for branch and bound.
     pub threads: usize,
-    /// Branch and bound's frontier cap (see [`crate::bab::BabOptions::max_frontier`]).
-    pub max_frontier: usize,
+    /// Branch and bound's memory cap in bytes (see [`crate::bab::BabOptions::max_memory`]).
+    pub bab_memory: usize,
     /// Attack budget (its `seed` is overridden by `seed` above).
     pub attack_budget: AttackOptions,
+    /// Progress reports of long stages (none by default).
+    pub progress: Option<ProgressSink>,
 }
 
 impl Default for Options {
@@ -76,8 +97,9 @@ impl Default for Options {
             crown: true,
             bab: true,
             threads: 1,
-            max_frontier: 2_000_000,
+            bab_memory: crate::bab::DEFAULT_MEMORY,
             attack_budget: AttackOptions::default(),
+            progress: None,
         }
     }
 }
@@ -844,7 +866,8 @@ fn verify_property(
         let opts = BabOptions {
             deadline: stop,
             threads: options.threads.max(1),
-            max_frontier: options.max_frontier,
+            max_memory: options.bab_memory,
+            progress: options.progress.clone(),
         };
         match bab::input_split(problem, goals, &open, networks, &opts) {
             BabOutcome::Verified { .. } => Some(Outcome::Holds {

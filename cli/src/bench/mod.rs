@@ -87,6 +87,9 @@ pub struct VnncompArgs {
     /// Threads for each instance's branch and bound (0: all cores)
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Memory cap of each instance's branch and bound, in MiB (beyond it: `unknown`)
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    pub bab_memory: usize,
     /// Summary format on stdout
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -308,6 +311,7 @@ fn vnncomp(args: VnncompArgs) -> u8 {
         solver,
         seed: args.seed,
         threads,
+        bab_memory: args.bab_memory.saturating_mul(1 << 20),
         ..verify::Options::default()
     };
     let mut runner = Runner::new(&folder, args.timeout_scale, options);

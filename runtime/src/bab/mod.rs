@@ -21,7 +21,7 @@
 mod domain;
 
 use crate::network::Network;
-use crate::verify::Counterexample;
+use crate::verify::{Counterexample, ProgressSink};
 use domain::{Domain, Plan, Step};
 use propc_compiler::ir::{LinAtom, Problem};
 use std::cmp::Ordering;
@@ -34,9 +34,12 @@ pub struct BabOptions {
     pub deadline: Instant,
     /// Worker threads (at least 1).
     pub threads: usize,
-    /// Stop when more domains than this wait (the memory cap: a domain takes about
-    /// `16 · variables + 64` bytes).
-    pub max_frontier: usize,
+    /// Memory cap in bytes: stop (`Stopped`, never a verdict) when the waiting domains
+    /// would take more than this. A domain keeps its box (`16 · variables` bytes) and
+    /// shares its parent's boxes of every network value (`16 · values / 2` bytes).
+    pub max_memory: usize,
+    /// Status lines (domains bounded, waiting, margin bound), a few per second.
+    pub progress: Option<ProgressSink>,
 }
 
 impl BabOptions {
@@ -44,7 +47,8 @@ impl BabOptions {
         BabOptions {
             deadline,
             threads: 1,
-            max_frontier: 2_000_000,
+            max_memory: DEFAULT_MEMORY,
+            progress: None,
         }
     }
 }
@@ -95,6 +99,12 @@ impl Ord for Queued {
     }
 }
 
+/// The default memory cap of branch and bound: 2 GiB.
+pub const DEFAULT_MEMORY: usize = 2 << 30;
+
+/// Seconds between two progress reports.
+const PROGRESS_EVERY: f64 = 0.5;
+
 /// Domains per thread in one round.
 const BATCH_PER_THREAD: usize = 16;
 
@@ -108,6 +118,15 @@ pub fn input_split(
     options: &BabOptions,
 ) -> BabOutcome {
     let plan = Plan::new(problem, goals, networks);
+    // Bytes per waiting domain (see `BabOptions::max_memory`), hence the frontier cap.
+    let values: usize = problem
+        .applications
+        .iter()
+        .filter_map(|a| networks.get(a.network))
+        .map(|n| n.input_size() + n.nodes.iter().map(|x| x.size()).sum::<usize>())
+        .sum();
+    let per_domain = 16 * problem.vars.len() + 8 * values + 128;
+    let max_frontier = (options.max_memory / per_domain).max(1);
     let root = Domain {
         lo: problem.vars.iter().map(|v| v.lo).collect(),
         hi: problem.vars.iter().map(|v| v.hi).collect(),
@@ -141,7 +160,20 @@ pub fn input_split(
             .fold(f64::INFINITY, f64::min);
         m.is_finite().then_some(m)
     };
+    let start = Instant::now();
+    let mut last_report = start;
     while !queue.is_empty() {
+        if let Some(p) = &options.progress
+            && last_report.elapsed().as_secs_f64() >= PROGRESS_EVERY
+        {
+            last_report = Instant::now();
+            let bound = low(&queue, &stuck).map_or("-inf".to_string(), |m| format!("{m:.4e}"));
+            (p.0)(&format!(
+                "branch and bound {:.0}s: {done} domains bounded, {} waiting, margin >= {bound}",
+                start.elapsed().as_secs_f64(),
+                queue.len() + stuck.len(),
+            ));
+        }
         if Instant::now() >= options.deadline {
             return BabOutcome::Stopped {
                 reason: format!(
@@ -152,11 +184,11 @@ pub fn input_split(
                 domains: done,
             };
         }
-        if queue.len() > options.max_frontier {
+        if queue.len() > max_frontier {
             return BabOutcome::Stopped {
                 reason: format!(
-                    "branch and bound stopped at its frontier cap of {} domains",
-                    options.max_frontier
+                    "branch and bound stopped at its memory cap of {} MiB ({max_frontier} waiting domains)",
+                    options.max_memory >> 20
                 ),
                 margin_lower_bound: low(&queue, &stuck),
                 domains: done,

@@ -265,7 +265,7 @@ fn the_frontier_cap_and_the_deadline_stop_without_a_verdict() {
         unreachable!()
     };
     let mut o = BabOptions::new(Instant::now() + Duration::from_secs(20));
-    o.max_frontier = 4;
+    o.max_memory = 4 * 200;
     assert!(matches!(
         input_split(&p, goals, &[0], &[&net], &o),
         BabOutcome::Stopped { .. } | BabOutcome::Violated { .. }
