@@ -498,6 +498,101 @@ pub(crate) fn nudge_into_premise(problem: &Problem, vars: &[f64]) -> Vec<f64> {
     x
 }
 
+/// [`nudge_into_premise`] for the premise atoms that read network outputs (e.g.
+/// `g(x)[0] >= a`, which a solver's optimum can miss by `1e-16`): a few Newton steps
+/// along the atom's gradient (networks differentiated at the point, ReLU subgradient)
+/// to just past its boundary, then the variable-only atoms again. Only a candidate: the
+/// caller re-checks it exactly.
+fn nudge_into_output_premise(problem: &Problem, networks: &[&Network], vars: &[f64]) -> Vec<f64> {
+    let mut x = vars.to_vec();
+    for _ in 0..10 {
+        let Ok(outputs) = evaluate(problem, networks, &x) else {
+            return x;
+        };
+        let mut moved = false;
+        for atom in &problem.premise {
+            if !atom
+                .expr
+                .terms
+                .iter()
+                .any(|(r, _)| matches!(r, Ref::Out { .. }))
+            {
+                continue;
+            }
+            let e = atom.expr.eval(&x, &outputs);
+            let scale = 1e-12 * (1.0 + atom.expr.constant.abs());
+            let target = match atom.rel {
+                Rel::Le | Rel::Lt if e >= 0.0 => -scale,
+                Rel::Eq if e.abs() > EQ_TOLERANCE / 2.0 => 0.0,
+                _ => continue,
+            };
+            let g = expr_gradient(problem, networks, &x, &atom.expr);
+            let norm2: f64 = g.iter().map(|v| v * v).sum();
+            if !(norm2 > 0.0 && norm2.is_finite()) {
+                continue;
+            }
+            let step = (e - target) / norm2;
+            for (xi, gi) in x.iter_mut().zip(&g) {
+                *xi -= step * gi;
+            }
+            x = nudge_into_premise(problem, &x);
+            moved = true;
+            break; // re-evaluate the networks at the new point
+        }
+        if !moved {
+            break;
+        }
+    }
+    x
+}
+
+/// The gradient of `e` with respect to the variables at `vars` (networks
+/// differentiated at the point).
+fn expr_gradient(problem: &Problem, networks: &[&Network], vars: &[f64], e: &LinExpr) -> Vec<f64> {
+    let mut g = vec![0.0; vars.len()];
+    let inputs = problem.application_inputs(vars);
+    for (app, (a, input)) in problem.applications.iter().zip(&inputs).enumerate() {
+        let mut out_grad = vec![0.0; a.outputs];
+        let mut any = false;
+        for (r, c) in &e.terms {
+            if let Ref::Out { app: k, index } = *r
+                && k == app
+                && index < out_grad.len()
+            {
+                out_grad[index] += c;
+                any = true;
+            }
+        }
+        let Some(net) = networks.get(a.network) else {
+            continue;
+        };
+        if !any {
+            continue;
+        }
+        let Ok(values) = net.eval_all(input) else {
+            continue;
+        };
+        let gin = crate::gradient::input_gradient(net, &values, &out_grad);
+        for (coord, gi) in a.input.iter().zip(&gin) {
+            for (r, c) in &coord.terms {
+                if let Ref::Var(j) = *r
+                    && j < g.len()
+                {
+                    g[j] += c * gi;
+                }
+            }
+        }
+    }
+    for (r, c) in &e.terms {
+        if let Ref::Var(j) = *r
+            && j < g.len()
+        {
+            g[j] += c;
+        }
+    }
+    g
+}
+
 /// Interval facts about one atom: `(refuted, lower bound of its violation measure)`.
 /// The measure is `e` (`Le`/`Lt`) or `|e|` (`Eq`); refuted means no point of the
 /// boxes satisfies the atom, not even within the concrete check's `EQ_TOLERANCE`.
@@ -1023,6 +1118,10 @@ fn repair(
         return Some(c);
     }
     let nudged = nudge_into_premise(problem, vars);
+    if let Some(c) = confirm_counterexample(problem, networks, &nudged) {
+        return Some(c);
+    }
+    let nudged = nudge_into_output_premise(problem, networks, &nudged);
     if let Some(c) = confirm_counterexample(problem, networks, &nudged) {
         return Some(c);
     }

@@ -336,6 +336,74 @@ impl<'a> Plan<'a> {
             .collect()
     }
 
+    /// The disjuncts of `still_open` (each at its position in the atom list of
+    /// `all_open`, whose ranges are `ranges`) refuted by a convex combination
+    /// `w e_a + (1 - w) e_b` (w in 1/4, 1/2, 3/4) of the two atoms with the highest lower
+    /// bounds: its lower bound must exceed both atoms' f64 evaluation errors, so that at
+    /// every point one of them evaluates `> 0` (see the module doc).
+    fn refuted_by_combinations(
+        &self,
+        bounds: &ProblemBounds,
+        all_open: &[usize],
+        still_open: &[usize],
+        ranges: &[(f64, f64, Vec<f64>)],
+    ) -> Vec<usize> {
+        let mut combos: Vec<(usize, LinAtom, f64)> = Vec::new();
+        let mut k = 0;
+        for &g in all_open {
+            let atoms = &self.goals[g];
+            let start = k;
+            k += atoms.len();
+            if !still_open.contains(&g) || atoms.len() < 2 || atoms.iter().any(|a| a.rel == Rel::Eq)
+            {
+                continue;
+            }
+            let mut order: Vec<usize> = (0..atoms.len()).collect();
+            order.sort_by(|&i, &j| ranges[start + j].0.total_cmp(&ranges[start + i].0));
+            let (a, b) = (&atoms[order[0]], &atoms[order[1]]);
+            let slack = self.eval_error(bounds, &a.expr) + self.eval_error(bounds, &b.expr);
+            for w in [0.5, 0.25, 0.75] {
+                combos.push((
+                    g,
+                    LinAtom {
+                        expr: a.expr.scale(w).add(&b.expr.scale(1.0 - w)),
+                        rel: Rel::Le,
+                    },
+                    slack,
+                ));
+            }
+        }
+        if combos.is_empty() {
+            return Vec::new();
+        }
+        let plans: Vec<AtomPlan> = combos
+            .iter()
+            .map(|(_, a, _)| plan_atom(self.problem, a))
+            .collect();
+        let list: Vec<(&LinExpr, &AtomPlan)> = combos
+            .iter()
+            .zip(&plans)
+            .map(|((_, a, _), p)| (&a.expr, p))
+            .collect();
+        let mut out: Vec<usize> = Vec::new();
+        for ((g, _, slack), (lo, _, _)) in combos.iter().zip(self.atom_ranges(bounds, &list)) {
+            if lo > *slack && !out.contains(g) {
+                out.push(*g);
+            }
+        }
+        out
+    }
+
+    /// A bound of the rounding error of evaluating `e` in f64 on the boxes.
+    fn eval_error(&self, bounds: &ProblemBounds, e: &LinExpr) -> f64 {
+        let mut mag = e.constant.abs();
+        for (r, c) in &e.terms {
+            let (l, h) = bounds.scalar(*r);
+            mag += c.abs() * l.abs().max(h.abs());
+        }
+        up(sum_error(e.terms.len() + 1, mag), 0.0)
+    }
+
     /// Bounds one domain.
     pub fn process(&self, mut d: Domain) -> Step {
         if !self.tighten(&mut d.lo, &mut d.hi) {
@@ -374,6 +442,7 @@ impl<'a> Plan<'a> {
         let mut open = Vec::new();
         let mut bound = f64::INFINITY;
         let mut binding: Vec<usize> = Vec::new();
+        let (mut open_margin, mut open_binding) = (Vec::new(), Vec::new());
         let mut k = 0;
         for &g in &d.open {
             let n = self.goals[g].len();
@@ -396,11 +465,33 @@ impl<'a> Plan<'a> {
             if !refuted {
                 open.push(g);
                 bound = bound.min(margin);
+                open_margin.push(margin);
+                open_binding.push((n > 0).then_some(best));
                 if n > 0 {
                     binding.push(best);
                 }
             }
         }
+        // A conjunction is also refuted where a convex combination of two of its atoms
+        // is positive: then one of them is (on each point, not the same one), which a
+        // bound per atom cannot show where they trade places.
+        let combined = self.refuted_by_combinations(&bounds, &d.open, &open, &ranges);
+        let (open, bound, binding): (Vec<usize>, f64, Vec<usize>) = if combined.is_empty() {
+            (open, bound, binding)
+        } else {
+            let keep: Vec<usize> = (0..open.len())
+                .filter(|i| !combined.contains(&open[*i]))
+                .collect();
+            let bound = keep
+                .iter()
+                .map(|&i| open_margin[i])
+                .fold(f64::INFINITY, f64::min);
+            (
+                keep.iter().map(|&i| open[i]).collect(),
+                bound,
+                keep.iter().filter_map(|&i| open_binding[i]).collect(),
+            )
+        };
         if open.is_empty() {
             return Step::Verified;
         }

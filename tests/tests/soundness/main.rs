@@ -45,8 +45,8 @@
 //!   checks (5 `TOL`): 11 refuted `holds` (57 on 1000 instances). The thresholds put
 //!   within a few `TOL` of a known value (see `pick_threshold`) are what catches this.
 //!
-//! Also found (not a soundness bug): an implication whose premise reads a network
-//! (`g(x)[0] >= a => ...`) can stay `unknown` under every option set although a
+//! Also found (not a soundness bug, now fixed): an implication whose premise reads a
+//! network (`g(x)[0] >= a => ...`) stayed `unknown` under every option set although a
 //! counterexample exists; see `implication_on_an_output_premise_boundary` below.
 
 use std::collections::BTreeMap;
@@ -743,15 +743,15 @@ fn soundness_long() {
     run_suite(2000, 1_000_003);
 }
 
-/// Incompleteness, not unsoundness: the MILP's optimum lies on the boundary of the
-/// premise `g(x)[0] >= a`, which reads a network output; re-evaluated in f64 it misses
-/// the premise by about 3e-16 and is rejected, `nudge_into_premise` only moves points
-/// into premise atoms over variables, and the short repair attack and the main attack
-/// find nothing, so every option set answers `unknown`. A counterexample that violates
-/// the conclusion by 7.9e-3 exists strictly inside the premise (checked here). Found by
-/// `soundness_long` (`PROPC_SOUNDNESS_SEED=1000003 PROPC_SOUNDNESS_ONLY=977`).
+/// Was an incompleteness (not unsoundness): the MILP's optimum lies on the boundary of
+/// the premise `g(x)[0] >= a`, which reads a network output; re-evaluated in f64 it
+/// missed the premise by about 3e-16 and was rejected, and every option set answered
+/// `unknown` although a counterexample violating the conclusion by 7.9e-3 exists
+/// strictly inside the premise (checked here). Found by `soundness_long`
+/// (`PROPC_SOUNDNESS_SEED=1000003 PROPC_SOUNDNESS_ONLY=977`); fixed by the repair
+/// step's Newton steps into premise atoms over network outputs
+/// (`nudge_into_output_premise` in `runtime/src/verify.rs`).
 #[test]
-#[ignore = "incomplete: a solver point on the boundary of a premise atom over network outputs is never repaired into a counterexample (unknown instead of violated)"]
 fn implication_on_an_output_premise_boundary() {
     let p = gen_prop(1_000_003, 977);
     assert_eq!(p.family, Family::Implies);
