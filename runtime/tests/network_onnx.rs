@@ -450,3 +450,54 @@ fn shared_networks_match_onnxruntime() {
     }
     eprintln!("checked {} shared networks against onnxruntime", refs.len());
 }
+
+/// BatchNormalization, Clip, Max and Min are rewritten into constant ops and ReLUs
+/// (`runtime/src/network/onnx/activations.rs`): the op list names the ONNX nodes, the
+/// values match onnxruntime (`generated_networks_match_onnxruntime`), and interval and
+/// CROWN bounds of the rewritten graph contain the outputs at sampled points.
+#[test]
+fn activation_operators_are_rewritten_into_relus() {
+    use propc_runtime::bounds::crown::{CrownOptions, crown_intervals};
+    use propc_runtime::bounds::interval_bounds;
+    let n = net("loader/activations.onnx");
+    let k = kinds(&n);
+    for (name, op) in [
+        ("bn", "MulConst"),
+        ("bn", "AddConst"),
+        ("clip", "Relu"),
+        ("max", "Relu"),
+        ("max", "Add"),
+        ("min", "Relu"),
+        ("min", "Sub"),
+    ] {
+        assert!(k.contains(&(name, op)), "{name} {op} missing in {k:?}");
+    }
+    let (lo, hi) = (vec![-0.25; 4], vec![1.25; 4]);
+    let ibp = interval_bounds(&n, &lo, &hi);
+    let crown = crown_intervals(&n, &lo, &hi, &CrownOptions::default());
+    let mut state = 7u64;
+    for _ in 0..500 {
+        let x: Vec<f64> = (0..4)
+            .map(|i| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                lo[i] + (hi[i] - lo[i]) * ((state >> 11) as f64 / (1u64 << 53) as f64)
+            })
+            .collect();
+        let y = n.eval(&x).expect("evaluates");
+        for (b, name) in [
+            (ibp.last().expect("ibp"), "ibp"),
+            (&crown.crown_output, "crown"),
+        ] {
+            for (j, v) in y.iter().enumerate() {
+                assert!(
+                    b.lo[j] <= *v && *v <= b.hi[j],
+                    "{name}: {v} not in [{}, {}]",
+                    b.lo[j],
+                    b.hi[j]
+                );
+            }
+        }
+    }
+}

@@ -18,6 +18,8 @@ byte-identical files.  It writes
   division by a zero constant, a shape mismatch, two inputs, an int64 input).
 * ``specs/networks/loader/ops.onnx``: not used by a spec; a network exercising the
   loader's less common operators (see ``ops_model``).
+* ``specs/networks/loader/activations.onnx``: not used by a spec; BatchNormalization,
+  Clip, Max and Min, which the loader rewrites into ReLUs (see ``activations_model``).
 * ``specs/networks/reference.json``: for every good network, 20 inputs (float32, in
   [-0.25, 1.25]) with onnxruntime's float32 outputs (``output``) and this script's
   float64 evaluation of the float32 weights (``output_f64``, the semantics propc uses).
@@ -663,6 +665,52 @@ def ops_model():
     return m.SerializeToString(), f
 
 
+def activations_model():
+    """BatchNormalization, Clip (bounds as inputs), Max and Min of two computed values
+    and of a value and a constant: the operators the loader rewrites into ReLUs and
+    constant ops (runtime/src/network/onnx/activations.rs). Returns the model bytes and a
+    float64 evaluation."""
+    rng = np.random.default_rng(2222)
+    w1 = r32(rng.normal(size=(4, 6)))
+    b1 = r32(rng.normal(size=(6,)) * 0.3)
+    w2 = r32(rng.normal(size=(4, 6)))
+    scale = r32(rng.uniform(0.5, 1.5, size=(6,)))
+    bias = r32(rng.normal(size=(6,)) * 0.2)
+    mean = r32(rng.normal(size=(6,)) * 0.3)
+    var = r32(rng.uniform(0.2, 2.0, size=(6,)))
+    cap = r32(np.array([0.8]))
+    lo, hi = r32(np.array(-0.5)), r32(np.array(1.0))
+    w3 = r32(rng.normal(size=(6, 3)))
+    eps = 1e-3
+    nodes = [
+        helper.make_node("Gemm", ["x", "W1", "b1"], ["g"], name="fc1"),
+        helper.make_node("BatchNormalization", ["g", "scale", "bias", "mean", "var"], ["bn"],
+                         name="bn", epsilon=eps),
+        helper.make_node("Clip", ["bn", "lo", "hi"], ["c"], name="clip"),
+        helper.make_node("MatMul", ["x", "W2"], ["h"], name="fc2"),
+        helper.make_node("Max", ["c", "h"], ["m"], name="max"),
+        helper.make_node("Min", ["m", "cap"], ["n"], name="min"),
+        helper.make_node("MatMul", ["n", "W3"], ["y"], name="out"),
+    ]
+    inits = [
+        f32_init("W1", w1), f32_init("b1", b1), f32_init("W2", w2), f32_init("W3", w3),
+        f32_init("scale", scale), f32_init("bias", bias), f32_init("mean", mean),
+        f32_init("var", var), f32_init("cap", cap), f32_init("lo", lo), f32_init("hi", hi),
+    ]
+    m = model(nodes, [vi("x", [1, 4])], [vi("y", [1, 3])], inits, "activations")
+    onnx.checker.check_model(m)
+
+    def f(x):
+        x = np.asarray(x, dtype=np.float64).reshape(1, 4)
+        g = x @ w1 + b1
+        bn = (g - mean) / np.sqrt(var.astype(np.float64) + np.float64(np.float32(eps))) * scale + bias
+        c = np.clip(bn, lo, hi)
+        n = np.minimum(np.maximum(c, x @ w2), cap)
+        return n @ w3
+
+    return m.SerializeToString(), f
+
+
 # ----------------------------------------------------------------------------------
 # Bad files
 # ----------------------------------------------------------------------------------
@@ -856,6 +904,17 @@ def generate():
         "cases": [
             {"input": fl(x), "output": fl(y), "output_f64": fl(ops_f(x))}
             for x, y in zip(xs, ort_outputs(ops_bytes, [1, 6], xs))
+        ],
+    }
+    act_bytes, act_f = activations_model()
+    write_bytes(os.path.join(HERE, "loader", "activations.onnx"), act_bytes)
+    xs = ref_rng.uniform(-0.25, 1.25, size=(20, 4)).astype(np.float32)
+    refs["loader/activations.onnx"] = {
+        "input_shape": [1, 4],
+        "output_shape": [1, 3],
+        "cases": [
+            {"input": fl(x), "output": fl(y), "output_f64": fl(act_f(x))}
+            for x, y in zip(xs, ort_outputs(act_bytes, [1, 4], xs))
         ],
     }
     for name, r in refs.items():

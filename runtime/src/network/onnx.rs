@@ -21,12 +21,15 @@ use onnx_ir::{
 };
 
 use super::shapes::{self, show};
+
+mod activations;
 use super::{Network, Node, Op, ValueId};
 
 /// Largest tensor (in elements) the loader accepts.
 const MAX_ELEMENTS: usize = 1 << 26;
 
 const SUPPORTED: &str = "propc supports the operators MatMul, Gemm, Add, Sub, Mul, Div, Neg, Relu, \
+     BatchNormalization, Clip, Max, Min, \
      Flatten, Reshape, Identity, Dropout, Squeeze, Unsqueeze, Shape and Constant \
      (Mul and Div need a constant operand, MatMul and Gemm a constant weight)";
 
@@ -582,6 +585,9 @@ impl<'a> Lowering<'a> {
             "MatMul" => self.matmul(&at)?,
             "Gemm" => self.gemm(&at)?,
             "Add" | "Sub" | "Mul" | "Div" => self.binary(&at)?,
+            "BatchNormalization" => self.batch_norm(&at)?,
+            "Clip" => self.clip(&at)?,
+            "Max" | "Min" => self.max_min(&at)?,
             other => {
                 return Err(self.err(
                     Some(&at),
