@@ -20,6 +20,9 @@ byte-identical files.  It writes
   loader's less common operators (see ``ops_model``).
 * ``specs/networks/loader/activations.onnx``: not used by a spec; BatchNormalization,
   Clip, Max and Min, which the loader rewrites into ReLUs (see ``activations_model``).
+* ``specs/networks/loader/spatial.onnx``: not used by a spec; Conv, MaxPool,
+  AveragePool, Transpose and Concat, which the loader lowers into dense layers and
+  ReLUs (see ``spatial_model``).
 * ``specs/networks/reference.json``: for every good network, 20 inputs (float32, in
   [-0.25, 1.25]) with onnxruntime's float32 outputs (``output``) and this script's
   float64 evaluation of the float32 weights (``output_f64``, the semantics propc uses).
@@ -711,6 +714,84 @@ def activations_model():
     return m.SerializeToString(), f
 
 
+def np_conv(x, w, b, stride, pad, group=1):
+    """2-D convolution of x [C, H, W] (float64), ONNX semantics, pads [t, l, b, r]."""
+    c, h, wd = x.shape
+    m, cg, kh, kw = w.shape
+    xp = np.zeros((c, h + pad[0] + pad[2], wd + pad[1] + pad[3]))
+    xp[:, pad[0]:pad[0] + h, pad[1]:pad[1] + wd] = x
+    oh = (xp.shape[1] - kh) // stride + 1
+    ow = (xp.shape[2] - kw) // stride + 1
+    out = np.zeros((m, oh, ow))
+    per = m // group
+    for o in range(m):
+        g = o // per
+        for y in range(oh):
+            for z in range(ow):
+                win = xp[g * cg:(g + 1) * cg, y * stride:y * stride + kh, z * stride:z * stride + kw]
+                out[o, y, z] = np.sum(win * w[o]) + (b[o] if b is not None else 0.0)
+    return out
+
+
+def np_pool(x, k, stride, kind):
+    c, h, wd = x.shape
+    oh, ow = (h - k) // stride + 1, (wd - k) // stride + 1
+    out = np.zeros((c, oh, ow))
+    for ch in range(c):
+        for y in range(oh):
+            for z in range(ow):
+                win = x[ch, y * stride:y * stride + k, z * stride:z * stride + k]
+                out[ch, y, z] = win.max() if kind == "max" else win.mean()
+    return out
+
+
+def spatial_model():
+    """Conv (padding, groups), MaxPool, AveragePool, Transpose and Concat, which the
+    loader lowers into dense layers and ReLUs (runtime/src/network/onnx/spatial.rs).
+    Returns the model bytes and a float64 evaluation."""
+    rng = np.random.default_rng(3333)
+    wc = r32(rng.normal(size=(4, 1, 3, 3)))
+    bc = r32(rng.normal(size=(4,)) * 0.2)
+    wg = r32(rng.normal(size=(4, 2, 2, 2)))
+    rng.normal(size=(18, 3))  # keeps the stream of draws of the first version
+    wx = r32(rng.normal(size=(36, 2)) * 0.3)
+    extra = r32(rng.normal(size=(1, 1)))
+    nodes = [
+        helper.make_node("Conv", ["x", "Wc", "bc"], ["c1"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="maxpool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "Wg"], ["c2"], name="gconv", group=2),
+        helper.make_node("AveragePool", ["c2"], ["p2"], name="avgpool", kernel_shape=[1, 1]),
+        helper.make_node("Transpose", ["p2"], ["t"], name="transpose", perm=[0, 2, 3, 1]),
+        helper.make_node("Flatten", ["t"], ["f"], name="flat"),
+        helper.make_node("Flatten", ["x"], ["fx"], name="flat_x"),
+        helper.make_node("MatMul", ["fx", "Wx"], ["side"], name="side"),
+        helper.make_node("Concat", ["f", "side", "extra"], ["cat"], name="concat", axis=1),
+        helper.make_node("Identity", ["cat"], ["cut"], name="id"),
+    ]
+    # After concat: 2*2*4 = 16 (transpose of [1,4,2,2]) + 2 + 1 = 19 features.
+    wout = r32(rng.normal(size=(19, 3)) * 0.5)
+    nodes.append(helper.make_node("MatMul", ["cut", "Wout"], ["y"], name="out"))
+    inits = [
+        f32_init("Wc", wc), f32_init("bc", bc), f32_init("Wg", wg), f32_init("Wx", wx),
+        f32_init("extra", extra), f32_init("Wout", wout),
+    ]
+    m = model(nodes, [vi("x", [1, 1, 6, 6])], [vi("y", [1, 3])], inits, "spatial")
+    onnx.checker.check_model(m)
+
+    def f(x):
+        x = np.asarray(x, dtype=np.float64).reshape(1, 6, 6)
+        c1 = np.maximum(np_conv(x, wc.astype(np.float64), bc, 1, [1, 1, 1, 1]), 0.0)
+        p1 = np_pool(c1, 2, 2, "max")
+        c2 = np_conv(p1, wg.astype(np.float64), None, 1, [0, 0, 0, 0], group=2)
+        t = np.transpose(c2[None], (0, 2, 3, 1)).reshape(1, -1)
+        side = x.reshape(1, 36) @ wx
+        cat = np.concatenate([t, side, extra], axis=1)
+        return cat @ wout
+
+    return m.SerializeToString(), f
+
+
 # ----------------------------------------------------------------------------------
 # Bad files
 # ----------------------------------------------------------------------------------
@@ -915,6 +996,17 @@ def generate():
         "cases": [
             {"input": fl(x), "output": fl(y), "output_f64": fl(act_f(x))}
             for x, y in zip(xs, ort_outputs(act_bytes, [1, 4], xs))
+        ],
+    }
+    sp_bytes, sp_f = spatial_model()
+    write_bytes(os.path.join(HERE, "loader", "spatial.onnx"), sp_bytes)
+    xs = ref_rng.uniform(-0.25, 1.25, size=(20, 36)).astype(np.float32)
+    refs["loader/spatial.onnx"] = {
+        "input_shape": [1, 1, 6, 6],
+        "output_shape": [1, 3],
+        "cases": [
+            {"input": fl(x), "output": fl(y), "output_f64": fl(sp_f(x))}
+            for x, y in zip(xs, ort_outputs(sp_bytes, [1, 1, 6, 6], xs))
         ],
     }
     for name, r in refs.items():

@@ -23,13 +23,14 @@ use onnx_ir::{
 use super::shapes::{self, show};
 
 mod activations;
+mod spatial;
 use super::{Network, Node, Op, ValueId};
 
 /// Largest tensor (in elements) the loader accepts.
 const MAX_ELEMENTS: usize = 1 << 26;
 
 const SUPPORTED: &str = "propc supports the operators MatMul, Gemm, Add, Sub, Mul, Div, Neg, Relu, \
-     BatchNormalization, Clip, Max, Min, \
+     BatchNormalization, Clip, Max, Min, Conv, AveragePool, MaxPool, Transpose, Concat, \
      Flatten, Reshape, Identity, Dropout, Squeeze, Unsqueeze, Shape and Constant \
      (Mul and Div need a constant operand, MatMul and Gemm a constant weight)";
 
@@ -588,6 +589,11 @@ impl<'a> Lowering<'a> {
             "BatchNormalization" => self.batch_norm(&at)?,
             "Clip" => self.clip(&at)?,
             "Max" | "Min" => self.max_min(&at)?,
+            "Conv" => self.conv(&at)?,
+            "AveragePool" => self.average_pool(&at)?,
+            "MaxPool" => self.max_pool(&at)?,
+            "Transpose" => self.transpose(&at)?,
+            "Concat" => self.concat(&at)?,
             other => {
                 return Err(self.err(
                     Some(&at),

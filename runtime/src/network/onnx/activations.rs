@@ -20,7 +20,7 @@ use crate::network::{Op, ValueId};
 
 impl Lowering<'_> {
     /// The constant input `k`, or an error naming the node.
-    fn const_input(&self, at: &At, k: usize, what: &str) -> Result<Tensor, LoadError> {
+    pub(super) fn const_input(&self, at: &At, k: usize, what: &str) -> Result<Tensor, LoadError> {
         match self.required(at, k)? {
             Val::Const(t) => {
                 self.finite(at, &t)?;
