@@ -70,14 +70,15 @@ impl Lowering<'_> {
         let strides = Self::ints_attr(at, "strides", &[1, 1]);
         let dil = Self::ints_attr(at, "dilations", &[1, 1]);
         let pads = Self::ints_attr(at, "pads", &[0, 0, 0, 0]);
-        let pos = |v: &[i64], n: usize| v.len() == n && v.iter().all(|x| *x >= 0);
+        // Bounded so that no index arithmetic below can overflow.
+        let pos = |v: &[i64], n: usize| v.len() == n && v.iter().all(|x| (0..=1 << 20).contains(x));
         if !(pos(&strides, 2) && pos(&dil, 2) && pos(&pads, 4))
             || strides.contains(&0)
             || dil.contains(&0)
         {
             return Err(self.shape_error(
                 at,
-                "strides, dilations and pads must be 2, 2 and 4 non-negative numbers".into(),
+                "strides, dilations and pads must be 2, 2 and 4 numbers in 0..=2^20".into(),
             ));
         }
         let u = |x: i64| x as usize;
@@ -150,6 +151,23 @@ impl Lowering<'_> {
         Ok(())
     }
 
+    /// Refuses a lowering whose loops (`outputs × cells per output`) exceed
+    /// [`MAX_DENSE`] steps.
+    fn check_work(&self, at: &At, outputs: usize, cells: usize) -> Result<(), LoadError> {
+        if outputs.saturating_mul(cells) > MAX_DENSE {
+            return Err(self.err(
+                Some(at),
+                LoadErrorKind::UnsupportedUsage,
+                format!(
+                    "{} has {outputs} outputs of {cells} cells each, more than propc's limit of {MAX_DENSE}",
+                    at.here()
+                ),
+                "propc lowers convolutions and pools to dense layers; use a smaller kernel or input",
+            ));
+        }
+        Ok(())
+    }
+
     fn var_input(&self, at: &At, k: usize) -> Result<ValueId, LoadError> {
         match self.required(at, k)? {
             Val::Var(v) => Ok(v),
@@ -183,7 +201,12 @@ impl Lowering<'_> {
                 ));
             }
         };
-        if cg * group != c || m % group != 0 || bias.as_ref().is_some_and(|b| b.data.len() != m) {
+        if kh == 0
+            || kw == 0
+            || cg.checked_mul(group) != Some(c)
+            || m % group != 0
+            || bias.as_ref().is_some_and(|b| b.data.len() != m)
+        {
             return Err(self.shape_error(
                 at,
                 format!(
@@ -194,8 +217,9 @@ impl Lowering<'_> {
         }
         let win = self.window(at, [h, w], [kh, kw])?;
         let [oh, ow] = win.out;
-        let (n_in, n_out) = (c * h * w, m * oh * ow);
+        let (n_in, n_out) = (c * h * w, m.saturating_mul(oh).saturating_mul(ow));
         self.check_dense(at, n_in, n_out)?;
+        self.check_work(at, n_out, cg.saturating_mul(kh).saturating_mul(kw))?;
         let mut mat = vec![0.0; n_in * n_out];
         let per_group = m / group;
         for o in 0..m {
@@ -234,11 +258,7 @@ impl Lowering<'_> {
     }
 
     /// The input positions (flattened) of each window of a pool, per output position.
-    fn pool_windows(
-        &self,
-        at: &At,
-        v: ValueId,
-    ) -> Result<Pool, LoadError> {
+    fn pool_windows(&self, at: &At, v: ValueId) -> Result<Pool, LoadError> {
         let [c, h, w] = self.image(at, v)?;
         if attr(at.node, "ceil_mode").is_some_and(|a| a.i != 0) {
             return Err(self.err(
@@ -249,13 +269,15 @@ impl Lowering<'_> {
             ));
         }
         let k = Self::ints_attr(at, "kernel_shape", &[]);
-        if k.len() != 2 || k.iter().any(|x| *x <= 0) {
+        if k.len() != 2 || k.iter().any(|x| !(1..=1 << 20).contains(x)) {
             return Err(self.shape_error(at, "kernel_shape must be two positive numbers".into()));
         }
         let kernel = [k[0] as usize, k[1] as usize];
         let win = self.window(at, [h, w], kernel)?;
         let [oh, ow] = win.out;
-        let mut windows = Vec::with_capacity(c * oh * ow);
+        let n_out = c.saturating_mul(oh).saturating_mul(ow);
+        self.check_work(at, n_out, kernel[0].saturating_mul(kernel[1]))?;
+        let mut windows = Vec::with_capacity(n_out);
         for ch in 0..c {
             for y in 0..oh {
                 for x in 0..ow {
