@@ -451,33 +451,16 @@ fn shared_networks_match_onnxruntime() {
     eprintln!("checked {} shared networks against onnxruntime", refs.len());
 }
 
-/// BatchNormalization, Clip, Max and Min are rewritten into constant ops and ReLUs
-/// (`runtime/src/network/onnx/activations.rs`): the op list names the ONNX nodes, the
-/// values match onnxruntime (`generated_networks_match_onnxruntime`), and interval and
-/// CROWN bounds of the rewritten graph contain the outputs at sampled points.
-#[test]
-fn activation_operators_are_rewritten_into_relus() {
+/// Interval and CROWN bounds of `n` over the box `[lo, hi]` contain `n.eval` at `count`
+/// seeded random points of it.
+fn bounds_contain_samples(n: &Network, lo: &[f64], hi: &[f64], count: usize, seed: u64) {
     use propc_runtime::bounds::crown::{CrownOptions, crown_intervals};
     use propc_runtime::bounds::interval_bounds;
-    let n = net("loader/activations.onnx");
-    let k = kinds(&n);
-    for (name, op) in [
-        ("bn", "MulConst"),
-        ("bn", "AddConst"),
-        ("clip", "Relu"),
-        ("max", "Relu"),
-        ("max", "Add"),
-        ("min", "Relu"),
-        ("min", "Sub"),
-    ] {
-        assert!(k.contains(&(name, op)), "{name} {op} missing in {k:?}");
-    }
-    let (lo, hi) = (vec![-0.25; 4], vec![1.25; 4]);
-    let ibp = interval_bounds(&n, &lo, &hi);
-    let crown = crown_intervals(&n, &lo, &hi, &CrownOptions::default());
-    let mut state = 7u64;
-    for _ in 0..500 {
-        let x: Vec<f64> = (0..4)
+    let ibp = interval_bounds(n, lo, hi);
+    let crown = crown_intervals(n, lo, hi, &CrownOptions::default());
+    let mut state = seed;
+    for _ in 0..count {
+        let x: Vec<f64> = (0..lo.len())
             .map(|i| {
                 state = state
                     .wrapping_mul(6364136223846793005)
@@ -502,14 +485,34 @@ fn activation_operators_are_rewritten_into_relus() {
     }
 }
 
+/// BatchNormalization, Clip, Max and Min are rewritten into constant ops and ReLUs
+/// (`runtime/src/network/onnx/activations.rs`): the op list names the ONNX nodes, the
+/// values match onnxruntime (`generated_networks_match_onnxruntime`), and interval and
+/// CROWN bounds of the rewritten graph contain the outputs at sampled points.
+#[test]
+fn activation_operators_are_rewritten_into_relus() {
+    let n = net("loader/activations.onnx");
+    let k = kinds(&n);
+    for (name, op) in [
+        ("bn", "MulConst"),
+        ("bn", "AddConst"),
+        ("clip", "Relu"),
+        ("max", "Relu"),
+        ("max", "Add"),
+        ("min", "Relu"),
+        ("min", "Sub"),
+    ] {
+        assert!(k.contains(&(name, op)), "{name} {op} missing in {k:?}");
+    }
+    bounds_contain_samples(&n, &[-0.25; 4], &[1.25; 4], 500, 7);
+}
+
 /// Conv (with padding and groups), MaxPool, AveragePool, Transpose and Concat are
 /// lowered into dense `Linear` layers and ReLUs (`runtime/src/network/onnx/spatial.rs`):
 /// the values match onnxruntime (`generated_networks_match_onnxruntime`), and interval
 /// and CROWN bounds of the lowered graph contain the outputs at sampled points.
 #[test]
 fn spatial_operators_are_lowered_to_dense_layers() {
-    use propc_runtime::bounds::crown::{CrownOptions, crown_intervals};
-    use propc_runtime::bounds::interval_bounds;
     let n = net("loader/spatial.onnx");
     let k = kinds(&n);
     for (name, op) in [
@@ -523,32 +526,5 @@ fn spatial_operators_are_lowered_to_dense_layers() {
     ] {
         assert!(k.contains(&(name, op)), "{name} {op} missing in {k:?}");
     }
-    let (lo, hi) = (vec![-0.25; 36], vec![1.25; 36]);
-    let ibp = interval_bounds(&n, &lo, &hi);
-    let crown = crown_intervals(&n, &lo, &hi, &CrownOptions::default());
-    let mut state = 11u64;
-    for _ in 0..300 {
-        let x: Vec<f64> = (0..36)
-            .map(|i| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                lo[i] + (hi[i] - lo[i]) * ((state >> 11) as f64 / (1u64 << 53) as f64)
-            })
-            .collect();
-        let y = n.eval(&x).expect("evaluates");
-        for (b, name) in [
-            (ibp.last().expect("ibp"), "ibp"),
-            (&crown.crown_output, "crown"),
-        ] {
-            for (j, v) in y.iter().enumerate() {
-                assert!(
-                    b.lo[j] <= *v && *v <= b.hi[j],
-                    "{name}: {v} not in [{}, {}]",
-                    b.lo[j],
-                    b.hi[j]
-                );
-            }
-        }
-    }
+    bounds_contain_samples(&n, &[-0.25; 36], &[1.25; 36], 300, 11);
 }

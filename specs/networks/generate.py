@@ -987,28 +987,21 @@ def generate():
             for x, y in zip(xs, ort_outputs(ops_bytes, [1, 6], xs))
         ],
     }
-    act_bytes, act_f = activations_model()
-    write_bytes(os.path.join(HERE, "loader", "activations.onnx"), act_bytes)
-    xs = ref_rng.uniform(-0.25, 1.25, size=(20, 4)).astype(np.float32)
-    refs["loader/activations.onnx"] = {
-        "input_shape": [1, 4],
-        "output_shape": [1, 3],
-        "cases": [
-            {"input": fl(x), "output": fl(y), "output_f64": fl(act_f(x))}
-            for x, y in zip(xs, ort_outputs(act_bytes, [1, 4], xs))
-        ],
-    }
-    sp_bytes, sp_f = spatial_model()
-    write_bytes(os.path.join(HERE, "loader", "spatial.onnx"), sp_bytes)
-    xs = ref_rng.uniform(-0.25, 1.25, size=(20, 36)).astype(np.float32)
-    refs["loader/spatial.onnx"] = {
-        "input_shape": [1, 1, 6, 6],
-        "output_shape": [1, 3],
-        "cases": [
-            {"input": fl(x), "output": fl(y), "output_f64": fl(sp_f(x))}
-            for x, y in zip(xs, ort_outputs(sp_bytes, [1, 1, 6, 6], xs))
-        ],
-    }
+    for name, build, in_shape, out_shape in [
+        ("activations", activations_model, [1, 4], [1, 3]),
+        ("spatial", spatial_model, [1, 1, 6, 6], [1, 3]),
+    ]:
+        data, f = build()
+        write_bytes(os.path.join(HERE, "loader", name + ".onnx"), data)
+        xs = ref_rng.uniform(-0.25, 1.25, size=(20, int(np.prod(in_shape)))).astype(np.float32)
+        refs["loader/" + name + ".onnx"] = {
+            "input_shape": in_shape,
+            "output_shape": out_shape,
+            "cases": [
+                {"input": fl(x), "output": fl(y), "output_f64": fl(f(x))}
+                for x, y in zip(xs, ort_outputs(data, in_shape, xs))
+            ],
+        }
     for name, r in refs.items():
         for case in r["cases"]:
             assert np.allclose(case["output"], case["output_f64"], rtol=1e-5, atol=1e-5), name
