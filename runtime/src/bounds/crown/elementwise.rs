@@ -32,7 +32,8 @@ fn weighted_sums(a: &[f64], c: &[f64], w: &[f64]) -> [f64; 3] {
             let p = a[j] * c[j];
             acc[0][t] += p;
             acc[1][t] += p.abs();
-            acc[2][t] += a[j].abs() * w[j];
+            // A zero coefficient adds nothing, even against an infinite `w`.
+            acc[2][t] += if a[j] == 0.0 { 0.0 } else { a[j].abs() * w[j] };
         }
     }
     let mut out = [0.0; 3];
@@ -43,7 +44,7 @@ fn weighted_sums(a: &[f64], c: &[f64], w: &[f64]) -> [f64; 3] {
         let p = a[j] * c[j];
         out[0] += p;
         out[1] += p.abs();
-        out[2] += a[j].abs() * w[j];
+        out[2] += if a[j] == 0.0 { 0.0 } else { a[j].abs() * w[j] };
     }
     out
 }
@@ -89,8 +90,8 @@ impl LinearRule for Const<'_> {
                     } else {
                         1.0
                     };
-                    // `n` terms bound the count of non-zero products.
-                    acc.add_bias(k, sign * s, mag, n);
+                    let terms = arow.iter().filter(|v| **v != 0.0).count();
+                    acc.add_bias(k, sign * s, mag, terms);
                     acc.add_err(k, e);
                 }
                 ConstKind::Mul | ConstKind::Div => {

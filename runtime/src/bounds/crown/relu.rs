@@ -65,13 +65,11 @@ impl LinearRule for Relu<'_> {
         // Neurons by state: active ones pass their coefficient exactly, dead ones
         // drop it, unstable ones go through a line.
         let (mut active, mut unstable) = (Vec::new(), Vec::new());
-        let mut tiny = 0.0;
-        for (j, h) in hx.iter().enumerate().take(n) {
+        for j in 0..n.min(pre.len()) {
             let (l, u) = (pre.lo[j], pre.hi[j]);
             if u <= 0.0 {
                 continue;
             }
-            tiny += TINY * h;
             if l >= 0.0 {
                 active.push(j);
             } else {
@@ -82,15 +80,22 @@ impl LinearRule for Relu<'_> {
         for k in 0..a.rows {
             let arow = a.row(k);
             let orow = &mut out.data[k * n..(k + 1) * n];
+            // Underflow: `TINY · |x_j|` per non-zero coefficient of a live neuron (an
+            // infinite `|x_j|` only where the coefficient is used).
+            let mut e = 0.0;
             for &j in &active {
                 orow[j] = arow[j];
+                if arow[j] != 0.0 {
+                    e += TINY * hx[j];
+                }
             }
-            let (mut bs, mut bmag, mut cnt, mut e) = (0.0, 0.0, 0usize, tiny);
+            let (mut bs, mut bmag, mut cnt) = (0.0, 0.0, 0usize);
             for &(j, l, u, line) in &unstable {
                 let av = arow[j];
                 if av == 0.0 {
                     continue;
                 }
+                e += TINY * hx[j];
                 let p = if av >= 0.0 {
                     av * self.alpha(k, j, l, u)
                 } else if let Some((s, t)) = line {
