@@ -5,49 +5,8 @@ use crate::network::{Network, Node, Op};
 use propc_compiler::ir::{Application, Goal, LinExpr, QuantVar, Ref, Rel, Var};
 use std::time::Duration;
 
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-    }
-}
-
 fn mlp(widths: &[usize], seed: u64) -> Network {
-    let mut rnd = Lcg(seed.wrapping_mul(31).wrapping_add(7));
-    let mut nodes = Vec::new();
-    let mut cur = 0;
-    for (k, w) in widths.windows(2).enumerate() {
-        nodes.push(Node {
-            name: format!("fc{k}"),
-            op: Op::Linear {
-                input: cur,
-                weight: (0..w[0] * w[1]).map(|_| rnd.next()).collect(),
-                bias: Some((0..w[1]).map(|_| 0.3 * rnd.next()).collect()),
-                in_features: w[0],
-                out_features: w[1],
-            },
-            shape: vec![w[1]],
-        });
-        cur = nodes.len();
-        if k + 2 < widths.len() {
-            nodes.push(Node {
-                name: format!("relu{k}"),
-                op: Op::Relu { input: cur },
-                shape: vec![w[1]],
-            });
-            cur = nodes.len();
-        }
-    }
-    Network {
-        source: "t".into(),
-        input_shape: vec![widths[0]],
-        nodes,
-    }
+    crate::network::seeded::mlp(widths, seed.wrapping_mul(31).wrapping_add(7), 0.3)
 }
 
 fn var_expr(i: usize) -> LinExpr {

@@ -11,6 +11,8 @@
 use std::fmt;
 
 pub mod onnx;
+#[cfg(test)]
+pub(crate) mod seeded;
 mod shapes;
 
 pub use onnx::{LoadError, LoadErrorKind, load, load_bytes};

@@ -785,48 +785,14 @@ impl ProblemBounds {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::network::Node;
 
     /// A small seeded MLP (LCG weights), `widths[0]` inputs.
     fn mlp(widths: &[usize], seed: u64) -> Network {
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-        let mut rnd = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        };
-        let mut nodes = Vec::new();
-        let mut cur = 0;
-        for (k, w) in widths.windows(2).enumerate() {
-            let weight: Vec<f64> = (0..w[0] * w[1]).map(|_| rnd()).collect();
-            let bias: Vec<f64> = (0..w[1]).map(|_| 0.5 * rnd()).collect();
-            nodes.push(Node {
-                name: format!("fc{k}"),
-                op: Op::Linear {
-                    input: cur,
-                    weight,
-                    bias: Some(bias),
-                    in_features: w[0],
-                    out_features: w[1],
-                },
-                shape: vec![w[1]],
-            });
-            cur = nodes.len();
-            if k + 2 < widths.len() {
-                nodes.push(Node {
-                    name: format!("relu{k}"),
-                    op: Op::Relu { input: cur },
-                    shape: vec![w[1]],
-                });
-                cur = nodes.len();
-            }
-        }
-        Network {
-            source: "t".into(),
-            input_shape: vec![widths[0]],
-            nodes,
-        }
+        crate::network::seeded::mlp(
+            widths,
+            seed.wrapping_mul(6364136223846793005).wrapping_add(1),
+            0.5,
+        )
     }
 
     #[test]
