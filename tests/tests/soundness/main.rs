@@ -300,6 +300,26 @@ fn reproducer(
     s
 }
 
+/// Compiles one case's spec (a failure is recorded) and binds its networks; the program
+/// must have exactly one problem.
+fn compile_case(
+    text: &str,
+    nets: &[(&'static str, Mlp)],
+    rep: &mut Report,
+    repro: &dyn Fn() -> String,
+) -> Option<(Program, Vec<(Network, Mlp)>)> {
+    let program = match compile(text) {
+        Ok(pr) => pr,
+        Err(e) => {
+            rep.fail("does not compile", format!("{e}\n{}", repro()));
+            return None;
+        }
+    };
+    assert_eq!(program.problems.len(), 1, "{}", repro());
+    let nets = networks_for(&program, nets);
+    Some((program, nets))
+}
+
 fn run_property(cfg: &Config, case: usize, rep: &mut Report) {
     let p = gen_prop(cfg.seed, case);
     let text = p.text();
@@ -307,16 +327,10 @@ fn run_property(cfg: &Config, case: usize, rep: &mut Report) {
     if cfg.only.is_some() {
         println!("{}", repro());
     }
-    let program = match compile(&text) {
-        Ok(pr) => pr,
-        Err(e) => {
-            rep.fail("does not compile", format!("{e}\n{}", repro()));
-            return;
-        }
+    let Some((program, nets)) = compile_case(&text, &p.nets, rep, &repro) else {
+        return;
     };
-    assert_eq!(program.problems.len(), 1, "{}", repro());
     let problem = &program.problems[0];
-    let nets = networks_for(&program, &p.nets);
     let refs: Vec<&Network> = nets.iter().map(|(n, _)| n).collect();
     rep.cases += 1;
     rep.relus.extend(p.nets.iter().map(|(_, m)| m.relus()));
@@ -475,16 +489,10 @@ fn run_query(cfg: &Config, case: usize, rep: &mut Report) {
     if cfg.only.is_some() {
         println!("{}", repro());
     }
-    let program = match compile(&text) {
-        Ok(pr) => pr,
-        Err(e) => {
-            rep.fail("does not compile", format!("{e}\n{}", repro()));
-            return;
-        }
+    let Some((program, nets)) = compile_case(&text, &q.nets, rep, &repro) else {
+        return;
     };
-    assert_eq!(program.problems.len(), 1, "{}", repro());
     let problem = &program.problems[0];
-    let nets = networks_for(&program, &q.nets);
     let refs: Vec<&Network> = nets.iter().map(|(n, _)| n).collect();
     rep.queries += 1;
     rep.relus.extend(q.nets.iter().map(|(_, m)| m.relus()));
