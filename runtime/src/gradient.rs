@@ -69,6 +69,14 @@ pub fn input_gradient(net: &Network, values: &[Vec<f64>], output_grad: &[f64]) -
                     }
                 })
             }
+            Op::ReluDiff { z, d, w } => {
+                let (zv, wv) = (&values[*z], &values[*w]);
+                let on = |v: &[f64], i: usize| v.get(i).copied().unwrap_or(0.0) > 0.0;
+                // y = relu(w) - relu(z), read through `w` only (`d` feeds `w`).
+                let _ = d;
+                add_into(&mut grads[*w], &gy, |g, i| if on(wv, i) { g } else { 0.0 });
+                add_into(&mut grads[*z], &gy, |g, i| if on(zv, i) { -g } else { 0.0 });
+            }
         }
     }
     grads.into_iter().next().unwrap_or_default()

@@ -24,8 +24,10 @@
 
 pub mod crown;
 mod elementwise;
+pub mod joint;
 mod linear;
 mod relu;
+mod relu_diff;
 mod reshape;
 
 use crate::network::{Network, Op};
@@ -119,6 +121,7 @@ impl BoundRule for Op {
             Op::Sub { .. } => elementwise::Binary { subtract: true }.interval(inputs),
             Op::Relu { .. } => relu::Relu.interval(inputs),
             Op::Reshape { .. } => reshape::Reshape.interval(inputs),
+            Op::ReluDiff { .. } => relu_diff::ReluDiff.interval(inputs),
         }
     }
 }

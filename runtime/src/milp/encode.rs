@@ -221,6 +221,12 @@ fn encode_network(
                 y
             }
             Op::Reshape { input } => values[*input].clone(),
+            Op::ReluDiff { .. } => {
+                return Err(format!(
+                    "node `{}` is a twin-network difference, which the MILP encodes as the two networks themselves",
+                    node.name
+                ));
+            }
         };
         // Materialize large expressions (a ReLU output is already one variable).
         let out = out

@@ -74,6 +74,14 @@ pub enum Op {
     Reshape {
         input: ValueId,
     },
+    /// `y = relu(w) - relu(z)` where `w = z + d` (value `w` is that sum): the change of
+    /// a ReLU between two runs, in the twin networks that relational bounds build
+    /// ([`crate::bounds::joint`]). ONNX files never produce it.
+    ReluDiff {
+        z: ValueId,
+        d: ValueId,
+        w: ValueId,
+    },
 }
 
 impl Op {
@@ -89,6 +97,7 @@ impl Op {
             | Op::Relu { input }
             | Op::Reshape { input } => vec![*input],
             Op::Add { lhs, rhs } | Op::Sub { lhs, rhs } => vec![*lhs, *rhs],
+            Op::ReluDiff { z, d, w } => vec![*z, *d, *w],
         }
     }
 
@@ -107,6 +116,11 @@ impl Op {
                 *lhs = f(*lhs);
                 *rhs = f(*rhs);
             }
+            Op::ReluDiff { z, d, w } => {
+                *z = f(*z);
+                *d = f(*d);
+                *w = f(*w);
+            }
         }
     }
 
@@ -122,6 +136,7 @@ impl Op {
             Op::Sub { .. } => "Sub",
             Op::Relu { .. } => "Relu",
             Op::Reshape { .. } => "Reshape",
+            Op::ReluDiff { .. } => "ReluDiff",
         }
     }
 }
@@ -220,6 +235,9 @@ impl Network {
                 Op::Sub { lhs, rhs } => zip(&values[*lhs], &values[*rhs], |a, b| a - b),
                 Op::Relu { input } => values[*input].iter().map(|a| a.max(0.0)).collect(),
                 Op::Reshape { input } => values[*input].clone(),
+                Op::ReluDiff { z, w, .. } => {
+                    zip(&values[*w], &values[*z], |w, z| w.max(0.0) - z.max(0.0))
+                }
             };
             values.push(out);
         }
