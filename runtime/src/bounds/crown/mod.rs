@@ -70,12 +70,16 @@
 
 mod elementwise;
 mod linear;
+mod premise;
 pub(crate) mod relu;
+mod relu_diff;
 mod reshape;
 
 use super::{Interval, ProblemBounds, sum_error};
 use crate::network::{Network, Op, ValueId};
+pub use premise::InputConstraints;
 use propc_compiler::ir::Problem;
+use std::sync::Arc;
 use std::time::Instant;
 
 const TINY: f64 = f64::from_bits(1);
@@ -258,6 +262,7 @@ fn rule<'a>(op: &'a Op, alpha: Option<&'a Mat>) -> Box<dyn LinearRule + 'a> {
         Op::Sub { .. } => Box::new(Binary { subtract: true }),
         Op::Relu { .. } => Box::new(relu::Relu { alpha }),
         Op::Reshape { .. } => Box::new(reshape::Reshape),
+        Op::ReluDiff { .. } => Box::new(relu_diff::ReluDiff),
     }
 }
 
@@ -302,11 +307,28 @@ fn backward_pass(
     alphas: Option<&Alphas>,
     keep_relu: bool,
 ) -> Pass {
-    let k = c.rows;
+    backward_from(net, bounds, vec![(target, c)], alphas, keep_relu, None)
+}
+
+/// The backward pass from several values at once: row `r` bounds
+/// `Σ_(v, C_v) C_v[r] · v` (every `C_v` has the same number of rows, and the columns of
+/// value `v`'s size); the input is concretized over its box and `cons`.
+fn backward_from(
+    net: &Network,
+    bounds: &[Interval],
+    seeds: Vec<(ValueId, Mat)>,
+    alphas: Option<&Alphas>,
+    keep_relu: bool,
+    cons: Option<&InputConstraints>,
+) -> Pass {
+    let k = seeds.first().map_or(0, |s| s.1.rows);
+    let target = seeds.iter().map(|s| s.0).max().unwrap_or(0);
     let mut coef: Vec<Option<Mat>> = vec![None; target + 1];
     let mut relu_coef: Vec<Option<Mat>> = vec![None; target + 1];
-    coef[target] = Some(c);
     let mut acc = Acc::new(k);
+    for (v, c) in seeds {
+        accumulate(&mut coef[v], c, &bounds[v], &mut acc);
+    }
     for v in (1..=target).rev() {
         let Some(a) = coef[v].take() else { continue };
         let node = &net.nodes[v - 1];
@@ -329,7 +351,12 @@ fn backward_pass(
         .take()
         .unwrap_or_else(|| Mat::zeros(k, bounds[0].len()));
     let lower = (0..k)
-        .map(|r| concretize(input_coef.row(r), &bounds[0], acc.bias[r], acc.err[r]))
+        .map(|r| match cons {
+            Some(c) if !c.is_empty() => {
+                c.concretize(input_coef.row(r), &bounds[0], acc.bias[r], acc.err[r])
+            }
+            _ => concretize(input_coef.row(r), &bounds[0], acc.bias[r], acc.err[r]),
+        })
         .collect();
     Pass {
         lower,
@@ -385,6 +412,30 @@ pub fn lower_bounds_with_input_coef(
         );
     }
     let pass = backward_pass(net, bounds, target, c.clone(), None, false);
+    (pass.lower, pass.input_coef)
+}
+
+/// Sound lower bounds of `Σ_(v, C_v) C_v[r] · v` for each row `r`, over the input box
+/// `bounds[0]` and the constraints `cons`, with the input coefficients of each row
+/// (see [`lower_bounds_with_input_coef`]). Each `C_v` has the same rows and value
+/// `v`'s size as columns; a seed that does not fit makes every bound `-inf`.
+pub fn seeded_lower_bounds(
+    net: &Network,
+    bounds: &[Interval],
+    seeds: Vec<(ValueId, Mat)>,
+    cons: Option<&InputConstraints>,
+) -> (Vec<f64>, Mat) {
+    let rows = seeds.first().map_or(0, |s| s.1.rows);
+    let ok = seeds
+        .iter()
+        .all(|(v, c)| fits(net, bounds, *v, c) && c.rows == rows);
+    if !ok || seeds.is_empty() {
+        return (
+            vec![f64::NEG_INFINITY; rows],
+            Mat::zeros(rows, bounds.first().map_or(0, Interval::len)),
+        );
+    }
+    let pass = backward_from(net, bounds, seeds, None, false, cons);
     (pass.lower, pass.input_coef)
 }
 
@@ -600,6 +651,9 @@ pub struct CrownOptions {
     /// neuron of every pre-activation bounded by CROWN alone, as in the CROWN paper and
     /// auto_LiRPA (for cross-checks; never tighter).
     pub intersect_ibp: bool,
+    /// Constraints on the input beyond its box, used whenever a bound is concretized
+    /// (the premise of a relational problem, over its variables).
+    pub input_constraints: Option<Arc<InputConstraints>>,
 }
 
 impl Default for CrownOptions {
@@ -608,6 +662,7 @@ impl Default for CrownOptions {
             max_work: 2e9,
             deadline: None,
             intersect_ibp: true,
+            input_constraints: None,
         }
     }
 }
@@ -687,12 +742,21 @@ pub fn crown_intervals_within(
     if let Some(p) = prior {
         intersect(&mut input, &p[0]);
     }
-    let mut is_pre = vec![false; n + 1];
+    // 1: the pre-activation of a ReLU (its unstable neurons are bounded); 2: the change
+    // `d` read by a twin ReLU (every neuron: its width decides the relaxation).
+    let mut is_pre = vec![0u8; n + 1];
     for node in &net.nodes {
-        if let Op::Relu { input } = node.op {
-            is_pre[input] = true;
+        match node.op {
+            Op::Relu { input } => is_pre[input] = is_pre[input].max(1),
+            Op::ReluDiff { z, d, w } => {
+                is_pre[z] = is_pre[z].max(1);
+                is_pre[w] = is_pre[w].max(1);
+                is_pre[d] = 2;
+            }
+            _ => {}
         }
     }
+    let cons = opts.input_constraints.as_deref();
     let mut values: Vec<Interval> = Vec::with_capacity(n + 1);
     values.push(input);
     let mut work = 0.0;
@@ -704,9 +768,10 @@ pub fn crown_intervals_within(
             intersect(&mut iv, &p[v]);
         }
         let last = v == n;
-        if is_pre[v] || last {
+        if is_pre[v] > 0 || last {
+            let all = last || is_pre[v] == 2 || !opts.intersect_ibp;
             let idx: Vec<usize> = (0..iv.len())
-                .filter(|&j| last || !opts.intersect_ibp || (iv.lo[j] < 0.0 && iv.hi[j] > 0.0))
+                .filter(|&j| all || (iv.lo[j] < 0.0 && iv.hi[j] > 0.0))
                 .collect();
             let cost = pass_cost(net, v) * 2.0 * idx.len() as f64;
             let in_time = opts.deadline.is_none_or(|d| Instant::now() < d);
@@ -714,7 +779,7 @@ pub fn crown_intervals_within(
                 work += cost;
                 let c = Mat::plus_minus_identity(iv.len(), &idx);
                 values.push(iv);
-                let low = backward_pass(net, &values, v, c, None, false).lower;
+                let low = backward_from(net, &values, vec![(v, c)], None, false, cons).lower;
                 let Some(mut cur) = values.pop() else { break };
                 let m = idx.len();
                 let mut pure = cur.clone();
