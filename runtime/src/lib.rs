@@ -14,6 +14,7 @@ pub mod bounds;
 pub mod gradient;
 pub mod milp;
 pub mod network;
+pub mod relational;
 pub mod report;
 pub mod verify;
 pub mod vnnlib;
