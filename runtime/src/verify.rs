@@ -38,6 +38,7 @@ use crate::bounds::ProblemBounds;
 use crate::bounds::crown::{self, AlphaOptions, CrownOptions, Mat};
 use crate::milp::{self, MarginResult, MilpProblem, ObjectiveResult, Solver};
 use crate::network::Network;
+use crate::relational::{self, JointRoot};
 use propc_compiler::ir::{EQ_TOLERANCE, Goal, LinAtom, LinExpr, Problem, Program, Ref, Rel, Sense};
 use std::fmt;
 use std::sync::Arc;
@@ -907,13 +908,31 @@ fn verify_property(
                 seconds: secs(),
             };
         }
-        let facts = crown_disjuncts(problem, goals, networks, &tight, &ibp, deadline);
+        let mut facts = crown_disjuncts(problem, goals, networks, &tight, &ibp, deadline);
         if facts.iter().all(|(r, _)| *r) {
             return Outcome::Holds {
                 method: Method::Crown,
                 seconds: secs(),
             };
         }
+        // Several applications: bound them jointly (shared variables, the premise's
+        // variable-only atoms, twins for close runs).
+        let tight =
+            match relational::joint_root(problem, networks, true, Some(crown_deadline(deadline))) {
+                Some(root) => {
+                    let refined = joint_disjuncts(&root, goals, &facts);
+                    let tight = root.tighten(&tight);
+                    if refined.iter().all(|(r, _)| *r) {
+                        return Outcome::Holds {
+                            method: Method::Crown,
+                            seconds: secs(),
+                        };
+                    }
+                    facts = refined;
+                    tight
+                }
+                None => tight,
+            };
         (tight, facts)
     } else {
         (bounds, ibp)
@@ -1023,6 +1042,34 @@ fn verify_property(
         );
     }
     unknown(reasons.join("; "), margin)
+}
+
+/// Per disjunct, `facts` (refuted, margin lower bound) refined by the joint bounds of
+/// its atoms.
+fn joint_disjuncts(
+    root: &JointRoot,
+    goals: &[Vec<LinAtom>],
+    facts: &[(bool, f64)],
+) -> Vec<(bool, f64)> {
+    goals
+        .iter()
+        .zip(facts)
+        .map(|(g, &(refuted, margin))| {
+            if refuted || g.is_empty() {
+                return (refuted, margin);
+            }
+            let exprs: Vec<&LinExpr> = g.iter().map(|a| &a.expr).collect();
+            let (r, m) = root
+                .ranges(&exprs)
+                .iter()
+                .zip(g)
+                .map(|((lo, hi), a)| atom_facts(a.rel, *lo, *hi))
+                .fold((false, f64::NEG_INFINITY), |(r, m), (ra, ma)| {
+                    (r || ra, m.max(ma))
+                });
+            (r, margin.max(m))
+        })
+        .collect()
 }
 
 /// Variables up to which input branch and bound runs.
@@ -1221,7 +1268,21 @@ fn verify_query(
         if live.is_empty() {
             return empty(Method::Crown, "linear bounds refute every region");
         }
-        let crown_end = end_of(&tight);
+        let mut crown_end = end_of(&tight);
+        let tight =
+            match relational::joint_root(problem, networks, true, Some(crown_deadline(deadline))) {
+                Some(root) => {
+                    let exprs: Vec<&LinExpr> = objectives.iter().collect();
+                    for (e, (lo, hi)) in crown_end.iter_mut().zip(root.ranges(&exprs)) {
+                        let j = if maximize { hi } else { lo };
+                        if sign * j < sign * *e {
+                            *e = j;
+                        }
+                    }
+                    root.tighten(&tight)
+                }
+                None => tight,
+            };
         let crown_bound = extreme(&mut crown_end.iter().copied());
         if sign * crown_bound < sign * ibp_bound {
             bound_method = Method::Crown;
@@ -1263,7 +1324,45 @@ fn verify_query(
     let mut method = bound_method;
     let mut reasons: Vec<String> = Vec::new();
     let mut all_optimal = false;
-    if options.milp {
+    // Branch and bound on the inputs (few variables): anytime, its upper bound sound at
+    // every moment. A small MILP (exact, quick) runs first; otherwise branch and bound
+    // gets most of the time and the MILP the rest.
+    let use_bab = options.bab && problem.vars.len() <= BAB_MAX_VARS;
+    let milp_first = options.milp
+        && options.solver.check_available().is_ok()
+        && matches!(MilpProblem::new(problem, networks, &bounds), Ok(m) if m.binaries() <= MILP_FIRST_BINARIES);
+    let mut bab_closed = false;
+    let bab_query =
+        |share: f64, best: &mut Option<Witness>, proven: &mut f64, method: &mut Method| {
+            let now = Instant::now();
+            let stop = now + deadline.saturating_duration_since(now).mul_f64(share);
+            let opts = BabOptions {
+                deadline: stop,
+                threads: options.threads.max(1),
+                max_memory: options.bab_memory,
+                progress: options.progress.clone(),
+            };
+            let known = best.clone().map(|w| {
+                let v = sign * w.value;
+                (w, v)
+            });
+            let opt =
+                bab::optimize::maximize(problem, regions, objectives, sign, networks, &opts, known);
+            if let Some((w, _)) = opt.best {
+                consider(w, best);
+            }
+            let end = sign * opt.upper;
+            if sign * end < sign * *proven {
+                *proven = end;
+                *method = Method::Bab;
+            }
+            opt.closed
+        };
+    if use_bab && !milp_first {
+        let share = if options.milp { BAB_SHARE } else { 1.0 };
+        bab_closed = bab_query(share, &mut best, &mut proven, &mut method);
+    }
+    if options.milp && !bab_closed {
         let setup = options.solver.check_available().and_then(|_| {
             MilpProblem::new(problem, networks, &bounds)
                 .map_err(|e| format!("cannot encode the MILP: {e}"))
@@ -1329,17 +1428,21 @@ fn verify_query(
                     return empty(Method::Milp, "the solver proves every region empty");
                 }
                 let milp_end = extreme(&mut ends.into_iter());
-                // Both ends are sound: keep the tighter.
-                proven = if maximize {
-                    milp_end.min(ibp_bound)
-                } else {
-                    milp_end.max(ibp_bound)
-                };
-                method = Method::Milp;
+                // Every end is sound: keep the tightest. A MILP that reached its
+                // optimum decided the query (its end may be a safety margin looser).
+                if sign * milp_end < sign * proven {
+                    proven = milp_end;
+                    method = Method::Milp;
+                } else if all_optimal {
+                    method = Method::Milp;
+                }
             }
         }
-    } else {
+    } else if !options.milp {
         reasons.push("the MILP is off".into());
+    }
+    if use_bab && milp_first && !all_optimal && Instant::now() < deadline {
+        bab_closed = bab_query(1.0, &mut best, &mut proven, &mut method);
     }
     let found = best.as_ref().map(|w| w.value);
     // A concrete point can never beat a sound bound; if rounding says otherwise,
@@ -1350,7 +1453,7 @@ fn verify_query(
         proven = v;
     }
     let proven = proven.is_finite().then_some(proven);
-    let exact = all_optimal
+    let exact = (all_optimal || bab_closed)
         && match (found, proven) {
             (Some(v), Some(p)) => (p - v).abs() <= 2.0 * milp::query_safety(p),
             _ => false,

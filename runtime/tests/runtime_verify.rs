@@ -107,8 +107,26 @@ fn monotone_twin_holds_by_milp() {
         grid_violation(&p, &nets, 21).is_none(),
         "brute force disagrees with the test's premise"
     );
+    // The joint (twin) bounds prove it at the root; without linear bounds (and branch
+    // and bound) it takes the MILP on the two copies.
+    let joint = verify(&p, &nets, &opts(Solver::Microlp, true));
+    assert!(
+        matches!(
+            joint,
+            Outcome::Holds {
+                method: Method::Crown,
+                ..
+            }
+        ),
+        "{joint:?}"
+    );
     for solver in Solver::available() {
-        let out = verify(&p, &nets, &opts(solver, true));
+        let options = Options {
+            crown: false,
+            bab: false,
+            ..opts(solver, true)
+        };
+        let out = verify(&p, &nets, &options);
         assert!(
             matches!(
                 out,
@@ -635,9 +653,10 @@ fn unavailable_solver_is_a_helpful_unknown() {
         if solver.is_available() {
             continue;
         }
-        // Without branch and bound (which may prove it with no solver at all).
+        // Without branch and bound and linear bounds (which prove it with no solver).
         let options = Options {
             bab: false,
+            crown: false,
             ..opts(solver, false)
         };
         let out = verify(&mono_problem(), &nets, &options);

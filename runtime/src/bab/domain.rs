@@ -17,6 +17,7 @@
 //! pass per application for all open atoms.
 
 use crate::bounds::crown::{self, CrownOptions, Mat};
+use crate::bounds::joint::JointNetwork;
 use crate::bounds::{Interval, ProblemBounds, affine_range, down, sum_error, up};
 use crate::network::Network;
 use crate::verify::{self, Counterexample};
@@ -48,8 +49,8 @@ pub(crate) enum Step {
 }
 
 /// An atom, its output part grouped by application.
-struct AtomPlan {
-    rel: Rel,
+pub(super) struct AtomPlan {
+    pub(super) rel: Rel,
     /// `(application, coefficients over its outputs)`.
     apps: Vec<(usize, Vec<f64>)>,
 }
@@ -61,17 +62,39 @@ pub(crate) struct Plan<'a> {
     pub networks: &'a [&'a Network],
     goal_plans: Vec<Vec<AtomPlan>>,
     /// Premise atoms that read network outputs.
-    output_premise: Vec<(&'a LinAtom, AtomPlan)>,
+    pub(super) output_premise: Vec<(&'a LinAtom, AtomPlan)>,
     /// Premise atoms over variables only (used to shrink boxes).
     var_premise: Vec<&'a LinAtom>,
     /// Each variable's width in the problem (1 where it is 0).
-    root_width: Vec<f64>,
+    pub(super) root_width: Vec<f64>,
+    /// For several applications: all of them in one graph over the variables (twins
+    /// where runs are close), bounded jointly instead of one application at a time.
+    joint: Option<JointNetwork>,
+}
+
+/// The bounds of one domain.
+pub(crate) struct Bounded {
+    pub pb: ProblemBounds,
+    /// The joint graph's boxes (with [`Plan::joint`]).
+    joint_values: Option<Vec<Interval>>,
+    /// Each application's f64 evaluation error bound (with [`Plan::joint`]).
+    errors: Vec<Vec<f64>>,
+}
+
+impl Bounded {
+    /// What a child domain starts from: the joint boxes, or each application's.
+    pub(super) fn into_prior(self) -> Vec<Vec<Interval>> {
+        match self.joint_values {
+            Some(v) => vec![v],
+            None => self.pb.apps,
+        }
+    }
 }
 
 /// See the split rule in [`Plan::process`].
-const LAG: f64 = 200.0;
+pub(super) const LAG: f64 = 200.0;
 
-fn plan_atom(problem: &Problem, a: &LinAtom) -> AtomPlan {
+pub(super) fn plan_atom(problem: &Problem, a: &LinAtom) -> AtomPlan {
     let mut apps: Vec<(usize, Vec<f64>)> = Vec::new();
     for (r, c) in &a.expr.terms {
         if let Ref::Out { app, index } = *r {
@@ -127,12 +150,15 @@ impl<'a> Plan<'a> {
                 .iter()
                 .map(|v| if v.hi > v.lo { v.hi - v.lo } else { 1.0 })
                 .collect(),
+            joint: (problem.applications.len() >= 2)
+                .then(|| JointNetwork::build(problem, networks, true))
+                .flatten(),
         }
     }
 
     /// Shrinks `[lo, hi]` with the variable-only premise atoms (a few rounds of
     /// interval bound tightening, rounded outward). `false` if the box becomes empty.
-    fn tighten(&self, lo: &mut [f64], hi: &mut [f64]) -> bool {
+    pub(super) fn tighten(&self, lo: &mut [f64], hi: &mut [f64]) -> bool {
         for _ in 0..3 {
             let mut changed = false;
             for a in &self.var_premise {
@@ -197,8 +223,23 @@ impl<'a> Plan<'a> {
 
     /// Sound boxes of every application's values over the variable box, within the
     /// `prior` boxes when known.
-    fn boxes(&self, vars: &Interval, prior: Option<&[Vec<Interval>]>) -> ProblemBounds {
+    /// The goal disjuncts' atom plans (for a query: its regions').
+    pub(super) fn goal_plans(&self) -> &[Vec<AtomPlan>] {
+        &self.goal_plans
+    }
+
+    pub(super) fn boxes(&self, vars: &Interval, prior: Option<&[Vec<Interval>]>) -> Bounded {
         let opts = CrownOptions::default();
+        if let Some(j) = &self.joint {
+            let values = j.values(vars, prior.and_then(|p| p.first()).map(|v| &v[..]), &opts);
+            let pb = j.problem_bounds(vars, &values);
+            let errors = j.eval_errors(&pb);
+            return Bounded {
+                pb,
+                joint_values: Some(values),
+                errors,
+            };
+        }
         let apps = self
             .problem
             .applications
@@ -215,19 +256,27 @@ impl<'a> Plan<'a> {
                 crown::crown_intervals_within(net, &lo, &hi, prior, &opts).values
             })
             .collect();
-        ProblemBounds {
-            vars: vars.clone(),
-            apps,
+        Bounded {
+            pb: ProblemBounds {
+                vars: vars.clone(),
+                apps,
+            },
+            joint_values: None,
+            errors: Vec::new(),
         }
     }
 
     /// Sound ranges (lower end, and upper end for `Eq` atoms) of the atoms' expressions,
     /// with each lower bound's gradient with respect to the variables.
-    fn atom_ranges(
+    pub(super) fn atom_ranges(
         &self,
-        bounds: &ProblemBounds,
+        bounded: &Bounded,
         atoms: &[(&LinExpr, &AtomPlan)],
     ) -> Vec<(f64, f64, Vec<f64>)> {
+        if let (Some(j), Some(values)) = (&self.joint, &bounded.joint_values) {
+            return joint_atom_ranges(j, values, bounded, atoms);
+        }
+        let bounds = &bounded.pb;
         let nv = bounds.vars.len();
         // Rows per application: (atom, sign) → row.
         let napps = self.problem.applications.len();
@@ -343,7 +392,7 @@ impl<'a> Plan<'a> {
     /// every point one of them evaluates `> 0` (see the module doc).
     fn refuted_by_combinations(
         &self,
-        bounds: &ProblemBounds,
+        bounded: &Bounded,
         all_open: &[usize],
         still_open: &[usize],
         ranges: &[(f64, f64, Vec<f64>)],
@@ -361,7 +410,8 @@ impl<'a> Plan<'a> {
             let mut order: Vec<usize> = (0..atoms.len()).collect();
             order.sort_by(|&i, &j| ranges[start + j].0.total_cmp(&ranges[start + i].0));
             let (a, b) = (&atoms[order[0]], &atoms[order[1]]);
-            let slack = self.eval_error(bounds, &a.expr) + self.eval_error(bounds, &b.expr);
+            let slack =
+                self.eval_error(&bounded.pb, &a.expr) + self.eval_error(&bounded.pb, &b.expr);
             for w in [0.5, 0.25, 0.75] {
                 combos.push((
                     g,
@@ -386,7 +436,7 @@ impl<'a> Plan<'a> {
             .map(|((_, a, _), p)| (&a.expr, p))
             .collect();
         let mut out: Vec<usize> = Vec::new();
-        for ((g, _, slack), (lo, _, _)) in combos.iter().zip(self.atom_ranges(bounds, &list)) {
+        for ((g, _, slack), (lo, _, _)) in combos.iter().zip(self.atom_ranges(bounded, &list)) {
             if lo > *slack && !out.contains(g) {
                 out.push(*g);
             }
@@ -411,7 +461,8 @@ impl<'a> Plan<'a> {
         }
         let vars = Interval::new(d.lo.clone(), d.hi.clone());
         let prior = d.prior.as_deref().map(|v| &v[..]);
-        let bounds = self.boxes(&vars, prior);
+        let bounded = self.boxes(&vars, prior);
+        let bounds = &bounded;
         // The premise's output atoms: one refuted makes the domain empty.
         if !self.output_premise.is_empty() {
             let atoms: Vec<(&LinExpr, &AtomPlan)> = self
@@ -420,7 +471,7 @@ impl<'a> Plan<'a> {
                 .map(|(a, p)| (&a.expr, p))
                 .collect();
             for ((lo, hi, _), (a, _)) in self
-                .atom_ranges(&bounds, &atoms)
+                .atom_ranges(bounds, &atoms)
                 .iter()
                 .zip(&self.output_premise)
             {
@@ -437,7 +488,7 @@ impl<'a> Plan<'a> {
                 owner.push(g);
             }
         }
-        let ranges = self.atom_ranges(&bounds, &atoms);
+        let ranges = self.atom_ranges(bounds, &atoms);
         // Per open disjunct: refuted, margin lower bound, binding atom.
         let mut open = Vec::new();
         let mut bound = f64::INFINITY;
@@ -475,7 +526,7 @@ impl<'a> Plan<'a> {
         // A conjunction is also refuted where a convex combination of two of its atoms
         // is positive: then one of them is (on each point, not the same one), which a
         // bound per atom cannot show where they trade places.
-        let combined = self.refuted_by_combinations(&bounds, &d.open, &open, &ranges);
+        let combined = self.refuted_by_combinations(bounds, &d.open, &open, &ranges);
         let (open, bound, binding): (Vec<usize>, f64, Vec<usize>) = if combined.is_empty() {
             (open, bound, binding)
         } else {
@@ -543,10 +594,11 @@ impl<'a> Plan<'a> {
             (Some((i, s)), Some((_, r))) if s > 0.0 && rel(i) * LAG >= r => Some(i),
             (_, w) => w.map(|(i, _)| i),
         };
+        let prior = bounded.into_prior();
         let d = Domain {
             open,
             bound,
-            prior: Some(Arc::new(bounds.apps)),
+            prior: Some(Arc::new(prior)),
             ..d
         };
         match pick {
@@ -563,4 +615,49 @@ impl<'a> Plan<'a> {
             None => Step::Stuck(d),
         }
     }
+}
+
+/// [`Plan::atom_ranges`] on the joint graph: one batched backward pass for every atom
+/// (and the negation of each `Eq` atom), the variables' coefficients being the
+/// gradient; never looser than intervals on the output boxes.
+fn joint_atom_ranges(
+    j: &JointNetwork,
+    values: &[Interval],
+    bounded: &Bounded,
+    atoms: &[(&LinExpr, &AtomPlan)],
+) -> Vec<(f64, f64, Vec<f64>)> {
+    let negs: Vec<LinExpr> = atoms.iter().map(|(e, _)| e.scale(-1.0)).collect();
+    let mut exprs: Vec<&LinExpr> = atoms.iter().map(|(e, _)| *e).collect();
+    let mut neg_row: Vec<Option<usize>> = vec![None; atoms.len()];
+    for (k, (_, p)) in atoms.iter().enumerate() {
+        if p.rel == Rel::Eq {
+            neg_row[k] = Some(exprs.len());
+            exprs.push(&negs[k]);
+        }
+    }
+    let (low, coef) = j.lower_bounds(values, &exprs, &bounded.errors);
+    atoms
+        .iter()
+        .enumerate()
+        .map(|(k, (e, _))| {
+            // The f64 evaluation of the expression itself (the concrete check).
+            let mut mag = e.constant.abs();
+            for (r, c) in &e.terms {
+                let (l, h) = bounded.pb.scalar(*r);
+                mag += c.abs() * l.abs().max(h.abs());
+            }
+            let e_eval = sum_error(e.terms.len() + 1, mag);
+            let lo = down(low[k], e_eval);
+            let hi = neg_row[k].map_or(f64::INFINITY, |r| up(-low[r], e_eval));
+            let (ilo, ihi) = bounded.pb.expr(e);
+            let lo = if lo.is_nan() { ilo } else { lo.max(ilo) };
+            let hi = if hi.is_nan() { ihi } else { hi.min(ihi) };
+            let grad = if coef.rows > k {
+                coef.row(k).to_vec()
+            } else {
+                vec![0.0; bounded.pb.vars.len()]
+            };
+            (lo, hi, grad)
+        })
+        .collect()
 }

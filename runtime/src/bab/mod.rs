@@ -19,6 +19,7 @@
 //! properties of small tabular networks); `crate::verify` calls it only then.
 
 mod domain;
+pub mod optimize;
 
 use crate::network::Network;
 use crate::verify::{Counterexample, ProgressSink};
@@ -247,11 +248,22 @@ pub fn input_split(
 /// Bounds a batch of domains on `threads` threads; the steps come back in batch order
 /// (`None` if a worker panicked).
 fn run_batch(plan: &Plan, batch: Vec<Domain>, threads: usize) -> Option<Vec<Step>> {
+    run_parallel(batch, threads, |d| plan.process(d))
+}
+
+/// `f` on every item, on `threads` threads in contiguous chunks; the results in item
+/// order (`None` if a worker panicked).
+fn run_parallel<T: Send, R: Send>(
+    batch: Vec<T>,
+    threads: usize,
+    f: impl Fn(T) -> R + Sync,
+) -> Option<Vec<R>> {
     if threads <= 1 || batch.len() <= 1 {
-        return Some(batch.into_iter().map(|d| plan.process(d)).collect());
+        return Some(batch.into_iter().map(&f).collect());
     }
+    let f = &f;
     let per = batch.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<Domain>> = Vec::new();
+    let mut chunks: Vec<Vec<T>> = Vec::new();
     let mut it = batch.into_iter().peekable();
     while it.peek().is_some() {
         chunks.push(it.by_ref().take(per).collect());
@@ -259,14 +271,7 @@ fn run_batch(plan: &Plan, batch: Vec<Domain>, threads: usize) -> Option<Vec<Step
     std::thread::scope(|s| {
         let handles: Vec<_> = chunks
             .into_iter()
-            .map(|chunk| {
-                s.spawn(move || {
-                    chunk
-                        .into_iter()
-                        .map(|d| plan.process(d))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|chunk| s.spawn(move || chunk.into_iter().map(f).collect::<Vec<_>>()))
             .collect();
         let mut steps = Vec::new();
         for h in handles {
