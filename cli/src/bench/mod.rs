@@ -18,6 +18,7 @@
 
 mod csv;
 mod instance;
+mod relational;
 mod summary;
 
 use std::fs::File;
@@ -50,6 +51,9 @@ pub enum BenchCommand {
     Vnncomp(VnncompArgs),
     /// Summarize the results.csv files of the shards of one run (and concatenate them)
     Merge(MergeArgs),
+    /// Bounds of a spec's relational queries and properties: naive, product, twin,
+    /// branch and bound, MILP
+    Relational(relational::RelationalArgs),
 }
 
 #[derive(Args, Debug)]
@@ -115,6 +119,7 @@ pub fn run(args: BenchArgs) -> u8 {
     match args.command {
         BenchCommand::Vnncomp(a) => vnncomp(a),
         BenchCommand::Merge(m) => merge(m),
+        BenchCommand::Relational(r) => relational::relational(r),
     }
 }
 
