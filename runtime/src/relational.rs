@@ -12,11 +12,11 @@
 //! each application's f64 error bound, and the expression's evaluation error are all
 //! charged).
 
-use crate::bounds::crown::CrownOptions;
+use crate::bounds::crown::{self, CrownOptions, Mat};
 use crate::bounds::joint::JointNetwork;
 use crate::bounds::{Interval, ProblemBounds, down, sum_error, up};
 use crate::network::Network;
-use propc_compiler::ir::{LinExpr, Problem};
+use propc_compiler::ir::{LinExpr, Problem, Ref};
 use std::time::Instant;
 
 /// The joint bounds of a problem at its root box.
@@ -58,6 +58,33 @@ pub fn joint_root(
         bounds,
         errors,
     })
+}
+
+/// The joint roots worth computing: the twin graph, and when it has twins also the
+/// plain product (a twin's output is its base's plus a difference, so the base's
+/// relaxation counts twice; when the runs are far apart the product is tighter).
+pub fn joint_roots(
+    problem: &Problem,
+    networks: &[&Network],
+    deadline: Option<Instant>,
+) -> Vec<JointRoot> {
+    let Some(twin) = joint_root(problem, networks, true, deadline) else {
+        return Vec::new();
+    };
+    let product = twin
+        .joint
+        .has_twins()
+        .then(|| joint_root(problem, networks, false, deadline))
+        .flatten();
+    std::iter::once(twin).chain(product).collect()
+}
+
+/// The tightest ranges over several roots (see [`JointRoot::ranges`]).
+pub fn best_ranges(roots: &[JointRoot], exprs: &[&LinExpr]) -> Option<Vec<(f64, f64)>> {
+    roots
+        .iter()
+        .map(|r| r.ranges(exprs))
+        .reduce(|a, b| tighter(&a, &b))
 }
 
 impl JointRoot {
@@ -110,4 +137,86 @@ impl JointRoot {
         }
         out
     }
+}
+
+/// Sound `[lo, hi]` of each expression with every application bounded on its own (the
+/// *independent* analysis): the part of the expression over application `k`'s outputs
+/// by CROWN over `k`'s input box in `bounds` (e.g. [`ProblemBounds::with_crown`]), the
+/// variables by intervals, then summed. Correlations between applications are lost.
+pub fn independent_ranges(
+    problem: &Problem,
+    networks: &[&Network],
+    bounds: &ProblemBounds,
+    exprs: &[&LinExpr],
+) -> Vec<(f64, f64)> {
+    let napps = problem.applications.len();
+    exprs
+        .iter()
+        .map(|e| {
+            // Per application: its output coefficients.
+            let mut rows: Vec<Option<Vec<f64>>> = vec![None; napps];
+            let (mut lo, mut hi, mut mag, mut n) =
+                (e.constant, e.constant, e.constant.abs(), 1usize);
+            for (r, c) in &e.terms {
+                match *r {
+                    Ref::Out { app, index } if app < napps => {
+                        let size = problem.applications[app].outputs;
+                        let row = rows[app].get_or_insert_with(|| vec![0.0; size]);
+                        if index < size {
+                            row[index] += c;
+                        }
+                    }
+                    _ => {
+                        let (l, h) = bounds.scalar(*r);
+                        let (a, b) = if *c >= 0.0 {
+                            (c * l, c * h)
+                        } else {
+                            (c * h, c * l)
+                        };
+                        lo += a;
+                        hi += b;
+                        mag += c.abs() * l.abs().max(h.abs());
+                        n += 1;
+                    }
+                }
+            }
+            for (k, row) in rows.iter().enumerate() {
+                let Some(row) = row else { continue };
+                let net = networks[problem.applications[k].network];
+                let values = &bounds.apps[k];
+                let pos = Mat {
+                    rows: 1,
+                    cols: row.len(),
+                    data: row.clone(),
+                };
+                let Some(cm) = pos.stack(&pos.neg()) else {
+                    return (f64::NEG_INFINITY, f64::INFINITY);
+                };
+                let low = crown::lower_bounds(net, values, net.nodes.len(), &cm);
+                // Never looser than intervals on the output box.
+                let (il, ih) = crate::bounds::affine_range(
+                    row.iter().enumerate().map(|(i, c)| {
+                        let (l, h) = bounds.scalar(Ref::Out { app: k, index: i });
+                        (*c, l, h)
+                    }),
+                    0.0,
+                );
+                let (l, h) = (low[0].max(il), (-low[1]).min(ih));
+                lo += l;
+                hi += h;
+                mag += l.abs().max(h.abs());
+                n += 1;
+            }
+            let err = sum_error(n, mag);
+            (down(lo, err), up(hi, err))
+        })
+        .collect()
+}
+
+/// The tighter of two sound ranges, end by end.
+pub fn tighter(a: &[(f64, f64)], b: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    a.iter()
+        .zip(b)
+        .map(|((l1, h1), (l2, h2))| (l1.max(*l2), h1.min(*h2)))
+        .collect()
 }

@@ -917,22 +917,20 @@ fn verify_property(
         }
         // Several applications: bound them jointly (shared variables, the premise's
         // variable-only atoms, twins for close runs).
-        let tight =
-            match relational::joint_root(problem, networks, true, Some(crown_deadline(deadline))) {
-                Some(root) => {
-                    let refined = joint_disjuncts(&root, goals, &facts);
-                    let tight = root.tighten(&tight);
-                    if refined.iter().all(|(r, _)| *r) {
-                        return Outcome::Holds {
-                            method: Method::Crown,
-                            seconds: secs(),
-                        };
-                    }
-                    facts = refined;
-                    tight
-                }
-                None => tight,
-            };
+        let roots = relational::joint_roots(problem, networks, Some(crown_deadline(deadline)));
+        let tight = if roots.is_empty() {
+            tight
+        } else {
+            let refined = joint_disjuncts(&roots, goals, &facts);
+            if refined.iter().all(|(r, _)| *r) {
+                return Outcome::Holds {
+                    method: Method::Crown,
+                    seconds: secs(),
+                };
+            }
+            facts = refined;
+            roots.iter().fold(tight, |t, r| r.tighten(&t))
+        };
         (tight, facts)
     } else {
         (bounds, ibp)
@@ -1047,7 +1045,7 @@ fn verify_property(
 /// Per disjunct, `facts` (refuted, margin lower bound) refined by the joint bounds of
 /// its atoms.
 fn joint_disjuncts(
-    root: &JointRoot,
+    roots: &[JointRoot],
     goals: &[Vec<LinAtom>],
     facts: &[(bool, f64)],
 ) -> Vec<(bool, f64)> {
@@ -1059,8 +1057,10 @@ fn joint_disjuncts(
                 return (refuted, margin);
             }
             let exprs: Vec<&LinExpr> = g.iter().map(|a| &a.expr).collect();
-            let (r, m) = root
-                .ranges(&exprs)
+            let Some(ranges) = relational::best_ranges(roots, &exprs) else {
+                return (refuted, margin);
+            };
+            let (r, m) = ranges
                 .iter()
                 .zip(g)
                 .map(|((lo, hi), a)| atom_facts(a.rel, *lo, *hi))
@@ -1269,20 +1269,17 @@ fn verify_query(
             return empty(Method::Crown, "linear bounds refute every region");
         }
         let mut crown_end = end_of(&tight);
-        let tight =
-            match relational::joint_root(problem, networks, true, Some(crown_deadline(deadline))) {
-                Some(root) => {
-                    let exprs: Vec<&LinExpr> = objectives.iter().collect();
-                    for (e, (lo, hi)) in crown_end.iter_mut().zip(root.ranges(&exprs)) {
-                        let j = if maximize { hi } else { lo };
-                        if sign * j < sign * *e {
-                            *e = j;
-                        }
-                    }
-                    root.tighten(&tight)
+        let roots = relational::joint_roots(problem, networks, Some(crown_deadline(deadline)));
+        let exprs: Vec<&LinExpr> = objectives.iter().collect();
+        if let Some(ranges) = relational::best_ranges(&roots, &exprs) {
+            for (e, (lo, hi)) in crown_end.iter_mut().zip(ranges) {
+                let j = if maximize { hi } else { lo };
+                if sign * j < sign * *e {
+                    *e = j;
                 }
-                None => tight,
-            };
+            }
+        }
+        let tight = roots.iter().fold(tight, |t, r| r.tighten(&t));
         let crown_bound = extreme(&mut crown_end.iter().copied());
         if sign * crown_bound < sign * ibp_bound {
             bound_method = Method::Crown;
