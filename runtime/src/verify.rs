@@ -921,7 +921,7 @@ fn verify_property(
         let tight = if roots.is_empty() {
             tight
         } else {
-            let refined = joint_disjuncts(&roots, goals, &facts);
+            let refined = joint_disjuncts(&roots, problem, networks, &tight, goals, &facts);
             if refined.iter().all(|(r, _)| *r) {
                 return Outcome::Holds {
                     method: Method::Crown,
@@ -1044,8 +1044,13 @@ fn verify_property(
 
 /// Per disjunct, `facts` (refuted, margin lower bound) refined by the joint bounds of
 /// its atoms.
+/// (The ranges are the tighter of the joint roots' and the independent analysis on
+/// `bounds`, each application's part of an atom bounded by CROWN on its own.)
 fn joint_disjuncts(
     roots: &[JointRoot],
+    problem: &Problem,
+    networks: &[&Network],
+    bounds: &ProblemBounds,
     goals: &[Vec<LinAtom>],
     facts: &[(bool, f64)],
 ) -> Vec<(bool, f64)> {
@@ -1057,8 +1062,10 @@ fn joint_disjuncts(
                 return (refuted, margin);
             }
             let exprs: Vec<&LinExpr> = g.iter().map(|a| &a.expr).collect();
-            let Some(ranges) = relational::best_ranges(roots, &exprs) else {
-                return (refuted, margin);
+            let independent = relational::independent_ranges(problem, networks, bounds, &exprs);
+            let ranges = match relational::best_ranges(roots, &exprs) {
+                Some(r) => relational::tighter(&r, &independent),
+                None => independent,
             };
             let (r, m) = ranges
                 .iter()
@@ -1271,7 +1278,9 @@ fn verify_query(
         let mut crown_end = end_of(&tight);
         let roots = relational::joint_roots(problem, networks, Some(crown_deadline(deadline)));
         let exprs: Vec<&LinExpr> = objectives.iter().collect();
-        if let Some(ranges) = relational::best_ranges(&roots, &exprs) {
+        let independent = relational::independent_ranges(problem, networks, &tight, &exprs);
+        let best = relational::best_ranges(&roots, &exprs);
+        if let Some(ranges) = best.map(|r| relational::tighter(&r, &independent)) {
             for (e, (lo, hi)) in crown_end.iter_mut().zip(ranges) {
                 let j = if maximize { hi } else { lo };
                 if sign * j < sign * *e {

@@ -8,7 +8,7 @@
 //! (CROWN boxes, then CROWN on its part of the objective), summed; (2) the *joint*
 //! graph: every application in one graph over the shared variables (one CROWN pass,
 //! the premise's variable-only atoms used); (3) the *twin* graph (close runs as a base
-//! plus a difference); (4) *best*, the tighter of (2) and (3) end by end (what `propc
+//! plus a difference); (4) *best*, the tightest of (1)–(3) end by end (what `propc
 //! check` uses); (5) branch and bound for `--bab-seconds`; and (6) the MILP alone
 //! (exact when it finishes within `--milp-seconds`), each with its time and the best
 //! point found. For each property instance (e.g. one dataset sample of
@@ -27,11 +27,13 @@ use propc_compiler::ir::{Goal, LinExpr, Problem, Sense};
 use propc_runtime::bab::{self, BabOptions};
 use propc_runtime::bounds::ProblemBounds;
 use propc_runtime::bounds::crown::CrownOptions;
+use propc_runtime::milp::{MilpProblem, ObjectiveResult, Solver};
 use propc_runtime::network::Network;
 use propc_runtime::relational;
 use propc_runtime::verify::{self, Options, Outcome};
 
 use crate::bind::{BindArgs, bind};
+use crate::check::SolverArg;
 
 #[derive(Args, Debug)]
 pub struct RelationalArgs {
@@ -46,6 +48,14 @@ pub struct RelationalArgs {
     /// Write one CSV row per problem and method here
     #[arg(long, value_name = "RESULTS.csv")]
     pub out: Option<PathBuf>,
+    /// For property instances, also solve the LP of the joint graph's relaxation (the
+    /// MILP with its binaries relaxed, on the same boxes) and check that the joint
+    /// CROWN bounds enclose its optima
+    #[arg(long)]
+    pub lp: bool,
+    /// Solver of the MILP and the LP
+    #[arg(long, value_enum, default_value = "microlp")]
+    pub solver: SolverArg,
 }
 
 /// One bound of one problem.
@@ -155,13 +165,9 @@ fn query_rows(p: &Problem, nets: &[&Network], args: &RelationalArgs, rows: &mut 
         tt,
         String::new(),
     );
-    if let (Some(a), Some(b)) = (&joint, &twin) {
-        push(
-            "best",
-            end(&relational::tighter(a, b)),
-            tj + tt,
-            String::new(),
-        );
+    if let (Some(a), Some(b), Some(c)) = (&joint, &twin, &naive) {
+        let best = relational::tighter(&relational::tighter(a, b), c);
+        push("best", end(&best), t + tj + tt, String::new());
     }
     let opts = BabOptions::new(Instant::now() + Duration::from_secs_f64(args.bab_seconds));
     let (opt, t) =
@@ -181,6 +187,7 @@ fn query_rows(p: &Problem, nets: &[&Network], args: &RelationalArgs, rows: &mut 
         let options = Options {
             timeout: Duration::from_secs_f64(args.milp_seconds),
             bab: false,
+            solver: args.solver.into(),
             ..Options::default()
         };
         let (out, t) = timed(|| verify::verify(p, nets, &options));
@@ -211,7 +218,64 @@ fn query_rows(p: &Problem, nets: &[&Network], args: &RelationalArgs, rows: &mut 
     }
 }
 
-fn property_rows(p: &Problem, nets: &[&Network], rows: &mut Vec<Row>) {
+/// The LP optima (min and max) of each expression over the joint graph's relaxation;
+/// `None` where the LP did not reach an optimum.
+fn lp_ranges(
+    p: &Problem,
+    nets: &[&Network],
+    exprs: &[&LinExpr],
+    solver: Solver,
+    seconds: f64,
+) -> Vec<Option<(f64, f64)>> {
+    let Some(root) = relational::joint_root(p, nets, false, None) else {
+        return vec![None; exprs.len()];
+    };
+    let Ok(b) = ProblemBounds::compute(p, nets) else {
+        return vec![None; exprs.len()];
+    };
+    let boxes = root.tighten(&b.with_crown(p, nets, &CrownOptions::default()));
+    exprs
+        .iter()
+        .map(|e| {
+            let mut ends = [0.0; 2];
+            for (slot, sense) in ends.iter_mut().zip([Sense::Minimize, Sense::Maximize]) {
+                let q = Problem {
+                    goal: Goal::Optimize {
+                        sense,
+                        objectives: vec![(*e).clone()],
+                        regions: vec![vec![]],
+                    },
+                    ..p.clone()
+                };
+                let lp = MilpProblem::new(&q, nets, &boxes).ok()?.relaxed();
+                let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+                match lp.optimize(&q, nets, 0, 0, solver, deadline, None) {
+                    ObjectiveResult::Optimum {
+                        value,
+                        optimal: true,
+                        ..
+                    } => *slot = value,
+                    _ => return None,
+                }
+            }
+            Some((ends[0], ends[1]))
+        })
+        .collect()
+}
+
+fn range_row(name: &str, method: &'static str, r: Option<Vec<(f64, f64)>>, seconds: f64) -> Row {
+    let (lower, upper) = r.as_deref().map_or((f64::NAN, f64::NAN), hull);
+    Row {
+        problem: name.to_string(),
+        method,
+        lower,
+        upper,
+        seconds,
+        note: String::new(),
+    }
+}
+
+fn property_rows(p: &Problem, nets: &[&Network], args: &RelationalArgs, rows: &mut Vec<Row>) {
     let Goal::Violation(goals) = &p.goal else {
         return;
     };
@@ -221,27 +285,60 @@ fn property_rows(p: &Problem, nets: &[&Network], rows: &mut Vec<Row>) {
     }
     let name = name_of(p);
     let (naive, t) = timed(|| naive_ranges(p, nets, &exprs));
-    let mut push = |method, r: Option<Vec<(f64, f64)>>, seconds| {
-        let (lower, upper) = r.as_deref().map_or((f64::NAN, f64::NAN), hull);
-        rows.push(Row {
-            problem: name.clone(),
-            method,
-            lower,
-            upper,
-            seconds,
-            note: String::new(),
-        });
-    };
-    push("independent", naive, t);
     let (joint, tj) = timed(|| joint_ranges(p, nets, &exprs, false));
     let (twin, tt) = timed(|| joint_ranges(p, nets, &exprs, true));
-    let best = match (&joint, &twin) {
-        (Some(a), Some(b)) => Some(relational::tighter(a, b)),
+    let best = match (&joint, &twin, &naive) {
+        (Some(a), Some(b), Some(c)) => Some(relational::tighter(&relational::tighter(a, b), c)),
         _ => None,
     };
-    push("joint", joint, tj);
-    push("twin", twin, tt);
-    push("best", best, tj + tt);
+    let lp_row = if args.lp {
+        let (lp, tl) = timed(|| {
+            lp_ranges(
+                p,
+                nets,
+                &exprs,
+                args.solver.into(),
+                args.milp_seconds.max(1.0),
+            )
+        });
+        // Every joint CROWN range must enclose the LP range (same relaxation, weaker
+        // dual), up to the LP solver's tolerance.
+        let inside = match &joint {
+            Some(j) => j.iter().zip(&lp).all(|((l, h), r)| {
+                r.is_none_or(|(a, b)| {
+                    *l <= a + 1e-6 * (1.0 + a.abs()) && *h >= b - 1e-6 * (1.0 + b.abs())
+                })
+            }),
+            None => false,
+        };
+        let solved: Vec<(f64, f64)> = lp.iter().flatten().copied().collect();
+        let (lower, upper) = if solved.len() == lp.len() {
+            hull(&solved)
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        Some(Row {
+            problem: name.clone(),
+            method: "lp",
+            lower,
+            upper,
+            seconds: tl,
+            note: format!(
+                "{} of {} atoms solved; joint CROWN encloses the LP optima: {}",
+                solved.len(),
+                lp.len(),
+                if inside { "yes" } else { "NO" }
+            ),
+        })
+    } else {
+        None
+    };
+    let push = |method, r: Option<Vec<(f64, f64)>>, seconds| range_row(&name, method, r, seconds);
+    rows.push(push("independent", naive, t));
+    rows.extend(lp_row);
+    rows.push(push("joint", joint, tj));
+    rows.push(push("twin", twin, tt));
+    rows.push(push("best", best, t + tj + tt));
 }
 
 pub fn relational(args: RelationalArgs) -> u8 {
@@ -258,7 +355,7 @@ pub fn relational(args: RelationalArgs) -> u8 {
         let start = rows.len();
         match p.goal {
             Goal::Optimize { .. } => query_rows(p, &nets, &args, &mut rows),
-            Goal::Violation(_) => property_rows(p, &nets, &mut rows),
+            Goal::Violation(_) => property_rows(p, &nets, &args, &mut rows),
         }
         for r in &rows[start..] {
             println!(

@@ -223,6 +223,35 @@ impl<'a> Plan<'a> {
 
     /// Sound boxes of every application's values over the variable box, within the
     /// `prior` boxes when known.
+    /// Keeps, of the twin graph and the plain joint one, the graph whose lower bounds
+    /// of `exprs` over the root box sum higher (a twin counts its base's relaxation
+    /// twice, so the plain graph wins when the runs are far apart).
+    pub(super) fn prefer_tighter(&mut self, exprs: &[&LinExpr]) {
+        let Some(twin) = &self.joint else { return };
+        if !twin.has_twins() || exprs.is_empty() {
+            return;
+        }
+        let Some(plain) = JointNetwork::build(self.problem, self.networks, false) else {
+            return;
+        };
+        let vars = Interval::new(
+            self.problem.vars.iter().map(|v| v.lo).collect(),
+            self.problem.vars.iter().map(|v| v.hi).collect(),
+        );
+        let score = |j: &JointNetwork| -> f64 {
+            let values = j.values(&vars, None, &CrownOptions::default());
+            let pb = j.problem_bounds(&vars, &values);
+            let errors = j.eval_errors(&pb);
+            let (low, _) = j.lower_bounds(&values, exprs, &errors);
+            low.iter()
+                .map(|l| if l.is_finite() { *l } else { -1e300 })
+                .sum()
+        };
+        if score(&plain) > score(twin) {
+            self.joint = Some(plain);
+        }
+    }
+
     /// The goal disjuncts' atom plans (for a query: its regions').
     pub(super) fn goal_plans(&self) -> &[Vec<AtomPlan>] {
         &self.goal_plans

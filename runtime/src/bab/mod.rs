@@ -118,7 +118,14 @@ pub fn input_split(
     networks: &[&Network],
     options: &BabOptions,
 ) -> BabOutcome {
-    let plan = Plan::new(problem, goals, networks);
+    let mut plan = Plan::new(problem, goals, networks);
+    let atoms: Vec<&propc_compiler::ir::LinExpr> = open
+        .iter()
+        .filter_map(|g| goals.get(*g))
+        .flatten()
+        .map(|a| &a.expr)
+        .collect();
+    plan.prefer_tighter(&atoms);
     // Bytes per waiting domain (see `BabOptions::max_memory`), hence the frontier cap.
     let values: usize = problem
         .applications

@@ -205,8 +205,8 @@ pub fn maximize(
     options: &BabOptions,
     known: Option<(Witness, f64)>,
 ) -> Optimum {
-    let plan = Plan::new(problem, regions, networks);
-    let neg = objectives
+    let mut plan = Plan::new(problem, regions, networks);
+    let neg: Vec<(LinExpr, AtomPlan)> = objectives
         .iter()
         .map(|o| {
             let e = o.scale(-sign);
@@ -220,6 +220,7 @@ pub fn maximize(
             (e, p)
         })
         .collect();
+    plan.prefer_tighter(&neg.iter().map(|(e, _)| e).collect::<Vec<_>>());
     let search = Search {
         plan,
         problem,

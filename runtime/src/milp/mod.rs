@@ -98,6 +98,21 @@ impl MilpProblem {
         })
     }
 
+    /// The LP relaxation: every ReLU binary continuous in `[0, 1]`. With the big-M rows
+    /// built from the boxes, each unstable ReLU's feasible set is then its triangle
+    /// relaxation on those boxes, the relaxation CROWN bounds from the dual side: an LP
+    /// optimum is never looser than CROWN's bound with the same boxes (a cross-check,
+    /// not a proof method: its optimum may be no real point).
+    pub fn relaxed(mut self) -> MilpProblem {
+        for &(d, ..) in &self.base.binaries {
+            if let Some(v) = self.base.model.vars.get_mut(d) {
+                v.integer = false;
+            }
+        }
+        self.base.n_binaries = 0;
+        self
+    }
+
     /// Number of binary variables (unstable ReLUs).
     pub fn binaries(&self) -> usize {
         self.base.n_binaries
