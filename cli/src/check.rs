@@ -575,6 +575,34 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     }
     if human {
+        // Dataset properties: one line each, with the rows that are not established.
+        let pairs: Vec<(usize, &Outcome)> = plan.mine.iter().copied().zip(&outcomes).collect();
+        let report = Report::from_units(&args.bind.spec.display().to_string(), program, &pairs);
+        for d in &report.datasets {
+            let rows = |v: &[usize]| {
+                let shown: Vec<String> = v.iter().take(10).map(|k| k.to_string()).collect();
+                let more = if v.len() > 10 { ", ..." } else { "" };
+                format!(" (rows {}{more})", shown.join(", "))
+            };
+            outln!(
+                "dataset property {}: {} of {} samples established, {} violated{}, {} unknown{}",
+                d.name,
+                d.holds,
+                d.samples,
+                d.violated,
+                if d.violated > 0 {
+                    rows(&d.violated_samples)
+                } else {
+                    String::new()
+                },
+                d.unknown,
+                if d.unknown > 0 {
+                    rows(&d.unknown_samples)
+                } else {
+                    String::new()
+                },
+            );
+        }
         let properties = holds + violated + unknown;
         let queries = bounded + unbounded;
         let mut line = String::from("summary:");

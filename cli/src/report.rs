@@ -214,11 +214,13 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
         ));
     }
     results.sort_by_key(|(k, _)| *k);
+    let results: Vec<_> = results.into_iter().map(|(_, r)| r).collect();
     Ok(Report {
         propc_version: version,
         spec,
         shard: None,
         units: Some(units),
-        results: results.into_iter().map(|(_, r)| r).collect(),
+        datasets: propc_runtime::report::DatasetSummary::of(&results),
+        results,
     })
 }

@@ -16,9 +16,16 @@
 //!   "spec": "specs/auto_mpg/monotone.prop",
 //!   "shard": { "index": 2, "count": 4 },   // only for `propc check --shard 2/4`
 //!   "units": 6,                         // number of work units of the whole spec
-//!   "results": [ <property result> | <query result>, ... ]
+//!   "results": [ <property result> | <query result>, ... ],
+//!   "datasets": [                       // only when the results have dataset properties
+//!     { "name": "robust", "samples": 6, "holds": 3, "violated": 2, "unknown": 1,
+//!       "violated_samples": [1, 4], "unknown_samples": [5] }
+//!   ]
 //! }
 //! ```
+//!
+//! `datasets` (added later, optional for readers) summarizes each dataset property's
+//! samples of this report (of this shard, for a shard's report).
 //!
 //! A *work unit* is one property instance or query: `results` of an unsharded run has
 //! one entry per unit, in program order, and each entry's `unit` is its 0-based global
@@ -92,6 +99,66 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units: Option<usize>,
     pub results: Vec<ResultEntry>,
+    /// One summary per dataset property (`for (x0, c) in data`) of the results, in
+    /// order of first appearance; absent when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<DatasetSummary>,
+}
+
+/// The samples of one dataset property by verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    pub name: String,
+    pub samples: usize,
+    pub holds: usize,
+    pub violated: usize,
+    pub unknown: usize,
+    /// The rows (0-based) of the violated samples, each with a counterexample in its
+    /// result entry.
+    pub violated_samples: Vec<usize>,
+    pub unknown_samples: Vec<usize>,
+}
+
+impl DatasetSummary {
+    /// The summaries of `results`' dataset properties.
+    pub fn of(results: &[ResultEntry]) -> Vec<DatasetSummary> {
+        let mut out: Vec<DatasetSummary> = Vec::new();
+        for r in results {
+            let ResultEntry::Property(p) = r else {
+                continue;
+            };
+            let Some(sample) = p.sample else { continue };
+            let k = match out.iter().position(|d| d.name == p.name) {
+                Some(k) => k,
+                None => {
+                    out.push(DatasetSummary {
+                        name: p.name.clone(),
+                        samples: 0,
+                        holds: 0,
+                        violated: 0,
+                        unknown: 0,
+                        violated_samples: Vec::new(),
+                        unknown_samples: Vec::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let d = &mut out[k];
+            d.samples += 1;
+            match p.verdict {
+                Verdict::Holds => d.holds += 1,
+                Verdict::Violated => {
+                    d.violated += 1;
+                    d.violated_samples.push(sample);
+                }
+                Verdict::Unknown => {
+                    d.unknown += 1;
+                    d.unknown_samples.push(sample);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Which shard of a run a report covers: `index` is 1-based, `1..=count`.
@@ -334,12 +401,13 @@ impl Report {
             .iter()
             .zip(outcomes)
             .map(|(p, o)| entry(program, p, o))
-            .collect();
+            .collect::<Vec<_>>();
         Report {
             propc_version: env!("CARGO_PKG_VERSION").to_string(),
             spec: spec.to_string(),
             shard: None,
             units: None,
+            datasets: DatasetSummary::of(&results),
             results,
         }
     }
@@ -359,6 +427,7 @@ impl Report {
         }
         Report {
             units: Some(program.problems.len()),
+            datasets: DatasetSummary::of(&results),
             results,
             ..Report::from_outcomes(spec, program, &[])
         }
