@@ -52,6 +52,7 @@ pub fn joint_root(
     let values = joint.values(&vars, None, &opts);
     let bounds = joint.problem_bounds(&vars, &values);
     let errors = joint.eval_errors(&bounds);
+    let bounds = joint.widen_outputs(bounds, &errors);
     Some(JointRoot {
         joint,
         values,

@@ -1085,6 +1085,12 @@ pub const BAB_MAX_VARS: usize = 24;
 /// A MILP with at most this many binaries runs before branch and bound.
 pub const MILP_FIRST_BINARIES: usize = 48;
 
+/// Share of the time left that a query's branch and bound gets before the MILP (it
+/// runs again with the rest if the MILP does not reach its optimum): a query's
+/// branch and bound closes its gap slowly on wide boxes, where the MILP is exact in
+/// seconds (COMET's heart network: HiGHS in 7-10 s), so the MILP should not wait long.
+pub const QUERY_BAB_SHARE: f64 = 0.25;
+
 /// Share of the time left that branch and bound may use when the MILP runs after it.
 pub const BAB_SHARE: f64 = 0.8;
 
@@ -1365,7 +1371,7 @@ fn verify_query(
             opt.closed
         };
     if use_bab && !milp_first {
-        let share = if options.milp { BAB_SHARE } else { 1.0 };
+        let share = if options.milp { QUERY_BAB_SHARE } else { 1.0 };
         bab_closed = bab_query(share, &mut best, &mut proven, &mut method);
     }
     if options.milp && !bab_closed {
@@ -1447,7 +1453,7 @@ fn verify_query(
     } else if !options.milp {
         reasons.push("the MILP is off".into());
     }
-    if use_bab && milp_first && !all_optimal && Instant::now() < deadline {
+    if use_bab && !bab_closed && !all_optimal && Instant::now() < deadline {
         bab_closed = bab_query(1.0, &mut best, &mut proven, &mut method);
     }
     let found = best.as_ref().map(|w| w.value);

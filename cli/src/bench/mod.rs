@@ -51,8 +51,8 @@ pub enum BenchCommand {
     Vnncomp(VnncompArgs),
     /// Summarize the results.csv files of the shards of one run (and concatenate them)
     Merge(MergeArgs),
-    /// Bounds of a spec's relational queries and properties: naive, product, twin,
-    /// branch and bound, MILP
+    /// Bounds of a spec's relational queries and properties: independent, joint, twin,
+    /// best, branch and bound, MILP
     Relational(relational::RelationalArgs),
 }
 

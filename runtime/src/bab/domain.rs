@@ -263,6 +263,7 @@ impl<'a> Plan<'a> {
             let values = j.values(vars, prior.and_then(|p| p.first()).map(|v| &v[..]), &opts);
             let pb = j.problem_bounds(vars, &values);
             let errors = j.eval_errors(&pb);
+            let pb = j.widen_outputs(pb, &errors);
             return Bounded {
                 pb,
                 joint_values: Some(values),

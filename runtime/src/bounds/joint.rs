@@ -579,6 +579,21 @@ impl JointNetwork {
             .collect()
     }
 
+    /// `pb` with each application's output box widened by its f64 evaluation error
+    /// bound (`errors` from [`JointNetwork::eval_errors`] on `pb`): the joint boxes
+    /// hold for real arithmetic, these also for the values the concrete check computes.
+    pub fn widen_outputs(&self, mut pb: ProblemBounds, errors: &[Vec<f64>]) -> ProblemBounds {
+        for (boxes, err) in pb.apps.iter_mut().zip(errors) {
+            if let Some(out) = boxes.last_mut() {
+                for (j, e) in err.iter().enumerate().take(out.len()) {
+                    out.lo[j] = (out.lo[j] - e).next_down();
+                    out.hi[j] = (out.hi[j] + e).next_up();
+                }
+            }
+        }
+        pb
+    }
+
     /// Sound lower bounds of each expression (variables and outputs; the constant
     /// included) over the variable box, with the coefficients of the variables in each
     /// bound. `values` from [`JointNetwork::values`] on that box; `errors` from
