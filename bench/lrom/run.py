@@ -156,22 +156,29 @@ class Bound:
 
 @dataclass
 class Run:
-    copy: str
+    copy: str  # the network in the `compact` role
     delta: float
     # sample -> method -> bound
     bounds: dict[int, dict[str, Bound]] = field(default_factory=dict)
     best_derived: bool = False
     wall: float = 0.0
+    orig: str = "original"  # the network in the `original` role: N1, or a copy's stem
 
 
-def run_propc(args: argparse.Namespace, spec: Path, copy: Path, delta: float, n: int) -> Run:
+def run_propc(args: argparse.Namespace, spec: Path, copy: Path, delta: float, n: int,
+              orig: Path | None = None) -> Run:
+    """One propc run: `copy` as the compact network, `orig` (default the original N1) as the
+    original. Its rows go to OUT/raw/COPY_dD.csv, or COPY_vs_ORIG_dD.csv when `orig` is a copy."""
     raw = args.out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    tag = f"{copy.stem}_d{delta:g}"
+    orig = orig or args.network
+    is_n1 = orig == args.network
+    tag = f"{copy.stem}_d{delta:g}" if is_n1 else f"{copy.stem}_vs_{orig.stem}_d{delta:g}"
+    what = copy.name if is_n1 else f"{copy.name} vs {orig.name}"
     rows_csv, log = raw / f"{tag}.csv", raw / f"{tag}.log"
     cmd = [
         str(args.propc), "bench", "relational", str(spec),
-        "--net", f"original={args.network}", "--net", f"compact={copy}",
+        "--net", f"original={orig}", "--net", f"compact={copy}",
         "--data", f"points={args.samples}", "--param", f"delta={delta!r}",
         "--milp-seconds", "0", "--out", str(rows_csv),
     ]  # fmt: skip
@@ -180,9 +187,9 @@ def run_propc(args: argparse.Namespace, spec: Path, copy: Path, delta: float, n:
     wall = time.perf_counter() - t
     log.write_text("$ " + " ".join(cmd) + "\n" + proc.stdout + proc.stderr)
     if proc.returncode != 0:
-        sys.exit(f"error: propc exited with {proc.returncode} on {copy.name}, delta {delta:g} (see {log}):\n"
+        sys.exit(f"error: propc exited with {proc.returncode} on {what}, delta {delta:g} (see {log}):\n"
                  + proc.stderr[-2000:])
-    run = Run(copy.stem, delta, wall=wall)
+    run = Run(copy.stem, delta, wall=wall, orig="original" if is_n1 else orig.stem)
     name_re = re.compile(rf"{PROPERTY}\[(\d+)\]")
     with rows_csv.open(newline="") as f:
         for r in csv.DictReader(f):
@@ -303,26 +310,32 @@ def reexec_for_check() -> None:
              f"python3 -m venv {VENV} && {VENV}/bin/pip install -r bench/lrom/requirements.txt)")
 
 
-def sampling_check(args, copies: list[Path], runs: list[Run], labels: list[int]) -> tuple[dict, bool]:
+def ort_session(path: Path):
+    """A function running the ONNX network at `path` on a batch of inputs (float64 logits)."""
     import numpy as np
     import onnxruntime as ort
 
-    def session(path: Path):
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        (inp,) = sess.get_inputs()
-        shape = [int(d) if isinstance(d, int) else -1 for d in inp.shape]
-        batched = shape[0] != 1
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    (inp,) = sess.get_inputs()
+    shape = [int(d) if isinstance(d, int) else -1 for d in inp.shape]
+    batched = shape[0] != 1
 
-        def run(x: np.ndarray) -> np.ndarray:
-            x = x.astype(np.float32).reshape([-1] + shape[1:])
-            if batched:
-                return sess.run(None, {inp.name: x})[0].reshape(len(x), -1).astype(np.float64)
-            return np.concatenate([sess.run(None, {inp.name: x[i : i + 1]})[0].reshape(1, -1)
-                                   for i in range(len(x))]).astype(np.float64)
+    def run(x: np.ndarray) -> np.ndarray:
+        x = x.astype(np.float32).reshape([-1] + shape[1:])
+        if batched:
+            return sess.run(None, {inp.name: x})[0].reshape(len(x), -1).astype(np.float64)
+        return np.concatenate([sess.run(None, {inp.name: x[i : i + 1]})[0].reshape(1, -1)
+                               for i in range(len(x))]).astype(np.float64)
 
-        return run
+    return run
+
+
+def ball_offsets(args):
+    """The samples' centres x0 and, per sample, the unit offsets of the sampled points: the
+    centre, then half uniform in [-1, 1]^n, half among the vertices (seeded by --seed)."""
+    import numpy as np
 
     rows = []
     with args.samples.open(newline="") as f:
@@ -335,12 +348,19 @@ def sampling_check(args, copies: list[Path], runs: list[Run], labels: list[int])
     x0 = np.array(rows)
     rng = np.random.default_rng(args.seed)
     k = args.check_points
-    # Unit offsets per sample: the centre, then half uniform in [-1, 1]^n, half vertices.
     unit = [np.concatenate([np.zeros((1, x0.shape[1])),
                             rng.uniform(-1.0, 1.0, size=(k - k // 2, x0.shape[1])),
                             rng.choice([-1.0, 1.0], size=(k // 2, x0.shape[1]))]) for _ in range(len(x0))]
-    orig = session(args.network)
-    comps = {c.stem: session(c) for c in copies}
+    return x0, unit
+
+
+def sampling_check(args, copies: list[Path], runs: list[Run], labels: list[int]) -> tuple[dict, bool]:
+    import numpy as np
+
+    x0, unit = ball_offsets(args)
+    k = args.check_points
+    orig = ort_session(args.network)
+    comps = {c.stem: ort_session(c) for c in copies}
     by_key = {(r.copy, r.delta): r for r in runs}
     results: dict = {}
     ok = True
