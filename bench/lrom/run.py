@@ -38,6 +38,33 @@ Gives: OUT/lrom.prop, OUT/raw/ (propc's rows and log per run), OUT/samples.csv (
 per copy, delta, sample and method), OUT/table_d<delta>.md (one markdown table per delta,
 one row per copy; also printed) and, with --check, OUT/check.csv.
 
+--chain A,B (repeatable; A and B names of copies, e.g. fp16,int8) adds a chain N1 -> N2 -> N3
+with N1 the original, N2 = copy A and N3 = copy B: the transitivity of local implication
+(Theorem 3 of "Formal Local Implication Between Two Neural Networks": N3=>N2 and N2=>N1 on a
+region give N3=>N1 there). Writing LROM_{a|b}(x)_j = (Na(x)[c] - Na(x)[j]) - (Nb(x)[c] -
+Nb(x)[j]), the margins telescope, LROM_{1|3} = LROM_{1|2} + LROM_{2|3} for every x and j,
+so [min_j lower_{1|2} + min_j lower_{2|3}, max_j upper_{1|2} + max_j upper_{2|3}] (the
+"transitive" interval, from best's bounds on the two links) bounds every LROM_{1|3,j} on
+the ball, as does the "direct" interval, best's bounds of N3 vs N1. Per chain and delta the
+script runs propc on N2 vs N1 and N3 vs N1 (the copies' own runs: with --chain, the per-copy
+sweep covers the chains' copies plus --only's instead of every copy) and on N3 vs N2 (`--net
+original=A.onnx --net compact=B.onnx`, rows in OUT/raw/B_vs_A_dD.csv), and reports: the
+share of samples on which N3=>N1 is established directly (direct lower >= 0), by
+transitivity (both links' lower ends >= 0), by either, and by the summed bound (transitive
+lower >= 0, which both links imply but which can hold when one link fails); the mean width of
+the direct interval, of the transitive one and of their intersection; and propc's seconds
+per sample for the direct check and for the two links together. Both intervals contain the
+true range, so they must intersect on every sample: where they do not (beyond 1e-9 relative
+rounding, or a NaN bound), the script prints SOUNDNESS VIOLATION and exits 1. Gives
+OUT/chains.csv (per chain, delta and sample: all three bounds, the transitive and
+intersected intervals, the flags, the seconds) and OUT/chains_d<delta>.md (one row per
+chain; also printed). With --check, at the same sampled points, every sampled LROM_{2|3,j}
+must lie within each method's bounds of the N3-vs-N2 run and every sampled LROM_{1|3,j}
+within the transitive interval (written to OUT/check_chains.csv); the chain tables then also
+show the sampled LROM_{1|3} range, how many samples sampling refutes each of N2=>N1, N3=>N2,
+N3=>N1 on, and on how many it refutes neither link (an upper estimate of what transitivity
+could establish).
+
 --check cross-checks soundness by sampling (needs numpy and onnxruntime; if they are
 missing and /tmp/lrom-venv exists, the script re-executes itself with
 /tmp/lrom-venv/bin/python): for each sample, the centre and --check-points points of the
@@ -156,22 +183,29 @@ class Bound:
 
 @dataclass
 class Run:
-    copy: str
+    copy: str  # the network in the `compact` role
     delta: float
     # sample -> method -> bound
     bounds: dict[int, dict[str, Bound]] = field(default_factory=dict)
     best_derived: bool = False
     wall: float = 0.0
+    orig: str = "original"  # the network in the `original` role: N1, or a copy's stem
 
 
-def run_propc(args: argparse.Namespace, spec: Path, copy: Path, delta: float, n: int) -> Run:
+def run_propc(args: argparse.Namespace, spec: Path, copy: Path, delta: float, n: int,
+              orig: Path | None = None) -> Run:
+    """One propc run: `copy` as the compact network, `orig` (default the original N1) as the
+    original. Its rows go to OUT/raw/COPY_dD.csv, or COPY_vs_ORIG_dD.csv when `orig` is a copy."""
     raw = args.out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    tag = f"{copy.stem}_d{delta:g}"
+    orig = orig or args.network
+    is_n1 = orig == args.network
+    tag = f"{copy.stem}_d{delta:g}" if is_n1 else f"{copy.stem}_vs_{orig.stem}_d{delta:g}"
+    what = copy.name if is_n1 else f"{copy.name} vs {orig.name}"
     rows_csv, log = raw / f"{tag}.csv", raw / f"{tag}.log"
     cmd = [
         str(args.propc), "bench", "relational", str(spec),
-        "--net", f"original={args.network}", "--net", f"compact={copy}",
+        "--net", f"original={orig}", "--net", f"compact={copy}",
         "--data", f"points={args.samples}", "--param", f"delta={delta!r}",
         "--milp-seconds", "0", "--out", str(rows_csv),
     ]  # fmt: skip
@@ -180,9 +214,9 @@ def run_propc(args: argparse.Namespace, spec: Path, copy: Path, delta: float, n:
     wall = time.perf_counter() - t
     log.write_text("$ " + " ".join(cmd) + "\n" + proc.stdout + proc.stderr)
     if proc.returncode != 0:
-        sys.exit(f"error: propc exited with {proc.returncode} on {copy.name}, delta {delta:g} (see {log}):\n"
+        sys.exit(f"error: propc exited with {proc.returncode} on {what}, delta {delta:g} (see {log}):\n"
                  + proc.stderr[-2000:])
-    run = Run(copy.stem, delta, wall=wall)
+    run = Run(copy.stem, delta, wall=wall, orig="original" if is_n1 else orig.stem)
     name_re = re.compile(rf"{PROPERTY}\[(\d+)\]")
     with rows_csv.open(newline="") as f:
         for r in csv.DictReader(f):
@@ -278,6 +312,144 @@ def write_samples_csv(path: Path, runs: list[Run], labels: list[int]) -> None:
                                 repr(b.range), int(b.n2_implies_n1), int(b.n1_implies_n2), repr(b.seconds), note])
 
 
+# --- chains: transitivity of local implication -----------------------------------------------
+
+
+@dataclass
+class ChainSample:
+    """One sample of a chain N1 (original) -> N2 (copy a) -> N3 (copy b): best's bounds on
+    LROM_{1|2} (N2 vs N1), LROM_{2|3} (N3 vs N2) and, directly, LROM_{1|3} (N3 vs N1)."""
+
+    l12: Bound
+    l23: Bound
+    direct: Bound
+
+    @property
+    def trans(self) -> Bound:
+        # LROM_{1|3,j} = LROM_{1|2,j} + LROM_{2|3,j} for every x and j, so the sums of the
+        # links' ends over all atoms bound LROM_{1|3} over all atoms.
+        return Bound(self.l12.lower + self.l23.lower, self.l12.upper + self.l23.upper,
+                     self.l12.seconds + self.l23.seconds)
+
+    @property
+    def by_links(self) -> bool:
+        """N3=>N1 by transitivity: both links N2=>N1 and N3=>N2 established."""
+        return self.l12.n2_implies_n1 and self.l23.n2_implies_n1
+
+    @property
+    def meet(self) -> tuple[float, float]:
+        """The intersection of the direct and transitive intervals (both contain LROM_{1|3})."""
+        tr = self.trans
+        return max(self.direct.lower, tr.lower), min(self.direct.upper, tr.upper)
+
+    def disjoint(self) -> bool:
+        """True when the direct and transitive intervals cannot both be sound: they are
+        disjoint beyond float rounding (1e-9 relative), or a bound is NaN."""
+        lo, hi = self.meet
+        tr = self.trans
+        tol = 1e-9 * (1 + max(abs(v) for v in (self.direct.lower, self.direct.upper, tr.lower, tr.upper)))
+        return not (lo <= hi + tol)
+
+
+def parse_chains(specs: list[str], names: set[str], where: Path) -> list[tuple[str, str]]:
+    chains = []
+    for s in specs:
+        parts = [x.strip() for x in s.split(",")]
+        if len(parts) != 2 or not all(parts):
+            sys.exit(f"error: --chain {s!r}: expected two copy names, A,B")
+        unknown = [x for x in parts if x not in names]
+        if unknown:
+            sys.exit(f"error: --chain {s!r}: no copies {unknown} in {where}")
+        if parts[0] == parts[1]:
+            sys.exit(f"error: --chain {s!r}: the two copies must differ")
+        if tuple(parts) not in chains:
+            chains.append(tuple(parts))
+    return chains
+
+
+def chain_samples(chain: tuple[str, str], delta: float, runs: dict, n: int) -> list[ChainSample]:
+    a, b = chain
+    r12, r23, r13 = runs[("original", a, delta)], runs[(a, b, delta)], runs[("original", b, delta)]
+    return [ChainSample(r12.bounds[s]["best"], r23.bounds[s]["best"], r13.bounds[s]["best"]) for s in range(n)]
+
+
+def chain_name(chain: tuple[str, str]) -> str:
+    return f"original → {chain[0]} → {chain[1]}"
+
+
+def chain_table(chains: list[tuple[str, str]], delta: float, runs: dict, n: int, check: dict | None) -> str:
+    lines = [
+        f"delta = {delta:g}, {n} samples; chains N1 → N2 → N3; best's bounds throughout. Share (count) of "
+        "samples on which each link, and N3⇒N1 directly, by transitivity (both links), by either, and by the "
+        "summed bound (lower end of the transitive interval >= 0), is established; mean width of the direct interval on LROM_{1|3}, of the transitive one (sum of the "
+        "links' ends) and of their intersection; mean propc seconds per sample of the direct check and of "
+        "the two links together.",
+        "",
+    ]
+    head = ["chain", "N2⇒N1", "N3⇒N2", "N3⇒N1 direct", "N3⇒N1 transitive", "N3⇒N1 either", "N3⇒N1 summed",
+            "direct range", "transitive range", "intersection", "s/sample direct", "s/sample links"]
+    if check:
+        head += ["sampled range", "N2⇒N1 refuted", "N3⇒N2 refuted", "N3⇒N1 refuted", "links unrefuted"]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+    for ch in chains:
+        cs = chain_samples(ch, delta, runs, n)
+        cells = [chain_name(ch)]
+        cells += [pct(sum(c.l12.n2_implies_n1 for c in cs), n), pct(sum(c.l23.n2_implies_n1 for c in cs), n),
+                  pct(sum(c.direct.n2_implies_n1 for c in cs), n), pct(sum(c.by_links for c in cs), n),
+                  pct(sum(c.direct.n2_implies_n1 or c.by_links for c in cs), n),
+                  pct(sum(c.trans.n2_implies_n1 for c in cs), n)]
+        cells += [f"{mean([c.direct.range for c in cs]):.4g}", f"{mean([c.trans.range for c in cs]):.4g}",
+                  f"{mean([c.meet[1] - c.meet[0] for c in cs]):.4g}"]
+        cells += [f"{mean([c.direct.seconds for c in cs]):.3f}", f"{mean([c.trans.seconds for c in cs]):.3f}"]
+        if check:
+            k = check[(ch, delta)]
+            cells += [f"{mean(k['sampled_range']):.4g}"] + [pct(k[x], n) for x in
+                                                             ("refuted_12", "refuted_23", "refuted_13", "unrefuted_links")]
+        if any(math.isnan(v) for c in cs for v in (c.direct.range, c.trans.range)):
+            cells[0] += " (NaN bounds)"
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_chains_csv(path: Path, chains: list[tuple[str, str]], deltas: list[float], runs: dict,
+                     labels: list[int]) -> None:
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["n2", "n3", "delta", "sample", "label",
+                    "lower_12", "upper_12", "lower_23", "upper_23", "lower_13", "upper_13",
+                    "trans_lower", "trans_upper", "meet_lower", "meet_upper",
+                    "n2_implies_n1", "n3_implies_n2", "direct", "by_links", "trans_lower_ge0",
+                    "seconds_direct", "seconds_links", "disjoint"])
+        for delta in deltas:
+            for ch in chains:
+                for s, c in enumerate(chain_samples(ch, delta, runs, len(labels))):
+                    tr, (mlo, mhi) = c.trans, c.meet
+                    w.writerow([ch[0], ch[1], f"{delta:g}", s, labels[s]]
+                               + [repr(v) for v in (c.l12.lower, c.l12.upper, c.l23.lower, c.l23.upper,
+                                                    c.direct.lower, c.direct.upper, tr.lower, tr.upper, mlo, mhi)]
+                               + [int(c.l12.n2_implies_n1), int(c.l23.n2_implies_n1), int(c.direct.n2_implies_n1),
+                                  int(c.by_links), int(tr.lower >= 0), repr(c.direct.seconds), repr(tr.seconds),
+                                  int(c.disjoint())])
+
+
+def chain_soundness(chains: list[tuple[str, str]], deltas: list[float], runs: dict, n: int) -> bool:
+    """The direct and the transitive interval both contain every LROM_{1|3,j}(x) on the ball,
+    so they must intersect; print every sample where they do not."""
+    ok = True
+    for delta in deltas:
+        for ch in chains:
+            for s, c in enumerate(chain_samples(ch, delta, runs, n)):
+                if c.disjoint():
+                    ok = False
+                    tr = c.trans
+                    print(f"SOUNDNESS VIOLATION chain {chain_name(ch)} delta {delta:g} sample {s}: direct "
+                          f"[{c.direct.lower!r}, {c.direct.upper!r}] and transitive [{tr.lower!r}, {tr.upper!r}] "
+                          f"(links [{c.l12.lower!r}, {c.l12.upper!r}] + [{c.l23.lower!r}, {c.l23.upper!r}]) are "
+                          "disjoint, so one of the three propc runs is unsound", file=sys.stderr, flush=True)
+    return ok
+
+
 # --- the sampling check -------------------------------------------------------------------
 
 
@@ -303,26 +475,32 @@ def reexec_for_check() -> None:
              f"python3 -m venv {VENV} && {VENV}/bin/pip install -r bench/lrom/requirements.txt)")
 
 
-def sampling_check(args, copies: list[Path], runs: list[Run], labels: list[int]) -> tuple[dict, bool]:
+def ort_session(path: Path):
+    """A function running the ONNX network at `path` on a batch of inputs (float64 logits)."""
     import numpy as np
     import onnxruntime as ort
 
-    def session(path: Path):
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        (inp,) = sess.get_inputs()
-        shape = [int(d) if isinstance(d, int) else -1 for d in inp.shape]
-        batched = shape[0] != 1
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    (inp,) = sess.get_inputs()
+    shape = [int(d) if isinstance(d, int) else -1 for d in inp.shape]
+    batched = shape[0] != 1
 
-        def run(x: np.ndarray) -> np.ndarray:
-            x = x.astype(np.float32).reshape([-1] + shape[1:])
-            if batched:
-                return sess.run(None, {inp.name: x})[0].reshape(len(x), -1).astype(np.float64)
-            return np.concatenate([sess.run(None, {inp.name: x[i : i + 1]})[0].reshape(1, -1)
-                                   for i in range(len(x))]).astype(np.float64)
+    def run(x: np.ndarray) -> np.ndarray:
+        x = x.astype(np.float32).reshape([-1] + shape[1:])
+        if batched:
+            return sess.run(None, {inp.name: x})[0].reshape(len(x), -1).astype(np.float64)
+        return np.concatenate([sess.run(None, {inp.name: x[i : i + 1]})[0].reshape(1, -1)
+                               for i in range(len(x))]).astype(np.float64)
 
-        return run
+    return run
+
+
+def ball_offsets(args):
+    """The samples' centres x0 and, per sample, the unit offsets of the sampled points: the
+    centre, then half uniform in [-1, 1]^n, half among the vertices (seeded by --seed)."""
+    import numpy as np
 
     rows = []
     with args.samples.open(newline="") as f:
@@ -335,12 +513,19 @@ def sampling_check(args, copies: list[Path], runs: list[Run], labels: list[int])
     x0 = np.array(rows)
     rng = np.random.default_rng(args.seed)
     k = args.check_points
-    # Unit offsets per sample: the centre, then half uniform in [-1, 1]^n, half vertices.
     unit = [np.concatenate([np.zeros((1, x0.shape[1])),
                             rng.uniform(-1.0, 1.0, size=(k - k // 2, x0.shape[1])),
                             rng.choice([-1.0, 1.0], size=(k // 2, x0.shape[1]))]) for _ in range(len(x0))]
-    orig = session(args.network)
-    comps = {c.stem: session(c) for c in copies}
+    return x0, unit
+
+
+def sampling_check(args, copies: list[Path], runs: list[Run], labels: list[int]) -> tuple[dict, bool]:
+    import numpy as np
+
+    x0, unit = ball_offsets(args)
+    k = args.check_points
+    orig = ort_session(args.network)
+    comps = {c.stem: ort_session(c) for c in copies}
     by_key = {(r.copy, r.delta): r for r in runs}
     results: dict = {}
     ok = True
@@ -389,6 +574,76 @@ def sampling_check(args, copies: list[Path], runs: list[Run], labels: list[int])
     return results, ok
 
 
+def sampling_check_chains(args, chains: list[tuple[str, str]], by_name: dict, runs: dict,
+                          labels: list[int]) -> tuple[dict, bool]:
+    """For each chain, at the same sampled points as the copies' check: every sampled
+    LROM_{2|3,j} (N3 vs N2) must lie within every method's bounds of that link run, and every
+    sampled LROM_{1|3,j} within the transitive interval (the direct one is the copy check's)."""
+    import numpy as np
+
+    x0, unit = ball_offsets(args)
+    sessions: dict = {}
+
+    def net(path: Path):
+        if path not in sessions:
+            sessions[path] = ort_session(path)
+        return sessions[path]
+
+    def margins(y: np.ndarray, c: int) -> np.ndarray:
+        return np.delete(y[:, [c]] - y, c, axis=1)  # N(x)[c] - N(x)[j], j != c
+
+    results: dict = {}
+    ok = True
+    out_rows = []
+    for delta in args.deltas:
+        pts = [x0[s] + delta * unit[s] for s in range(len(x0))]
+        for ch in chains:
+            a, b = ch
+            link = runs[(a, b, delta)]
+            cs = chain_samples(ch, delta, runs, len(labels))
+            res = {"points": 0, "slack": {m: math.inf for m in METHODS + ["transitive"]}, "sampled_range": [],
+                   "refuted_12": 0, "refuted_23": 0, "refuted_13": 0, "unrefuted_links": 0, "violations": 0}
+            for s, c in enumerate(labels):
+                m1, m2, m3 = (margins(net(p)(pts[s]), c) for p in (args.network, by_name[a], by_name[b]))
+                d12, d23, d13 = m1 - m2, m2 - m3, m1 - m3
+                res["points"] += len(d13)
+                res["sampled_range"].append(float(d13.max() - d13.min()))
+                res["refuted_12"] += float(d12.min()) < 0
+                res["refuted_23"] += float(d23.min()) < 0
+                res["unrefuted_links"] += float(d12.min()) >= 0 and float(d23.min()) >= 0
+                res["refuted_13"] += float(d13.min()) < 0
+                checks = [(m, link.bounds[s][m], d23) for m in METHODS] + [("transitive", cs[s].trans, d13)]
+                for m, bnd, d in checks:
+                    lo, hi = float(d.min()), float(d.max())
+                    slack = min(lo - bnd.lower, bnd.upper - hi)
+                    res["slack"][m] = min(res["slack"][m], slack)
+                    bad = not (slack >= -args.check_tol)
+                    if bad:
+                        ok = False
+                        res["violations"] += 1
+                        what = f"link {b} vs {a} {m}" if m != "transitive" else "transitive"
+                        print(f"VIOLATION chain {chain_name(ch)} delta {delta:g} sample {s} {what}: sampled "
+                              f"[{lo:.6g}, {hi:.6g}], bound [{bnd.lower:.6g}, {bnd.upper:.6g}]")
+                    out_rows.append([a, b, f"{delta:g}", s, c, "LROM_23" if m != "transitive" else "LROM_13", m,
+                                     len(d), repr(lo), repr(hi), repr(bnd.lower), repr(bnd.upper), repr(slack),
+                                     int(not bad)])
+            results[(ch, delta)] = res
+            slacks = " ".join(f"{m} {v:.3g}" for m, v in res["slack"].items())
+            flag = f"  {res['violations']} VIOLATIONS" if res["violations"] else ""
+            print(f"check chain {chain_name(ch)} delta {delta:g}: {res['points']} points, smallest slack: "
+                  f"{slacks}{flag}")
+    with (args.out / "check_chains.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["n2", "n3", "delta", "sample", "label", "quantity", "method", "points", "sampled_min",
+                    "sampled_max", "lower", "upper", "slack", "ok"])
+        w.writerows(out_rows)
+    total = sum(r["points"] for r in results.values())
+    print(f"check chains: {total} sampled points, LROM_{{2|3}} against the link's {len(METHODS)} methods and "
+          f"LROM_{{1|3}} against the transitive interval, tolerance {args.check_tol:g}: "
+          + ("all within bounds" if ok else "VIOLATIONS FOUND"))
+    return results, ok
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -404,6 +659,8 @@ def main() -> int:
     ap.add_argument("--propc", type=Path, default=default_propc(), help=f"propc binary (default {default_propc()})")
     ap.add_argument("--delta", default="0.01", help="L-inf radii, comma-separated (default 0.01)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/lrom/results"), help="output directory (default /tmp/lrom/results)")
+    ap.add_argument("--chain", action="append", default=[], metavar="A,B",
+                    help="a chain original -> copy A -> copy B (repeatable): N3=>N1 directly and by transitivity")
     ap.add_argument("--check", action="store_true", help="cross-check the bounds by sampling with onnxruntime")
     ap.add_argument("--check-points", type=int, default=200, help="points per ball besides the centre (default 200)")
     ap.add_argument("--check-tol", type=float, default=1e-4, help="float32 slack allowed (default 1e-4)")
@@ -424,12 +681,17 @@ def main() -> int:
     if not args.samples.is_file():
         sys.exit(f"error: {args.samples} not found (make it with bench/lrom/samples.py)")
     copies = sorted(args.copies.glob("*.onnx"), key=copy_key)
+    by_name = {c.stem: c.resolve() for c in copies}
+    chains = parse_chains(args.chain, set(by_name), args.copies)
+    selected = {x for ch in chains for x in ch}  # with --chain: the chains' copies (and --only's)
     if args.only:
         wanted = [s.strip() for s in args.only.split(",") if s.strip()]
         unknown = set(wanted) - {c.stem for c in copies}
         if unknown:
             sys.exit(f"error: no copies {sorted(unknown)} in {args.copies}")
-        copies = [c for c in copies if c.stem in wanted]
+        selected |= set(wanted)
+    if selected:
+        copies = [c for c in copies if c.stem in selected]
     if not copies:
         sys.exit(f"error: no *.onnx copies in {args.copies} (make them with bench/lrom/compact.py)")
     labels = read_labels(args.samples)
@@ -450,17 +712,43 @@ def main() -> int:
                   f"{mean([b.range for b in best]):.4g}, N2=>N1 {sum(b.n2_implies_n1 for b in best)}/{len(labels)}, "
                   f"N1=>N2 {sum(b.n1_implies_n2 for b in best)}/{len(labels)}", flush=True)
     write_samples_csv(args.out / "samples.csv", runs, labels)
+    by_key = {(r.orig, r.copy, r.delta): r for r in runs}
+    for delta in args.deltas:
+        for a, b in chains:
+            # N2 vs N1 and N3 vs N1 are the copies' runs above; the link N3 vs N2 is run here.
+            r = run_propc(args, spec, by_name[b], delta, len(labels), orig=by_name[a])
+            by_key[(a, b, delta)] = r
+            best = [r.bounds[s]["best"] for s in range(len(labels))]
+            print(f"propc {b} vs {a} delta {delta:g}: {r.wall:5.2f}s wall; mean best range "
+                  f"{mean([x.range for x in best]):.4g}, N3=>N2 {sum(x.n2_implies_n1 for x in best)}/{len(labels)}",
+                  flush=True)
+    sound = chain_soundness(chains, args.deltas, by_key, len(labels))
+    if chains:
+        write_chains_csv(args.out / "chains.csv", chains, args.deltas, by_key, labels)
 
     check, ok = (sampling_check(args, copies, runs, labels) if args.check else (None, True))
+    chain_check, chain_ok = (sampling_check_chains(args, chains, by_name, by_key, labels)
+                             if args.check and chains else (None, True))
     for delta in args.deltas:
         text = table([r for r in runs if r.delta == delta], delta, len(labels), check)
         (args.out / f"table_d{delta:g}.md").write_text(text)
         print()
         print(text, end="")
+    for delta in args.deltas if chains else []:
+        text = chain_table(chains, delta, by_key, len(labels), chain_check)
+        (args.out / f"chains_d{delta:g}.md").write_text(text)
+        print()
+        print(text, end="")
     print(f"\nwrote {spec}, {args.out / 'raw'}/, {args.out / 'samples.csv'}, "
           + ", ".join(str(args.out / f"table_d{d:g}.md") for d in args.deltas)
-          + (f", {args.out / 'check.csv'}" if args.check else ""))
-    return 0 if ok else 1
+          + (f", {args.out / 'check.csv'}" if args.check else "")
+          + (f", {args.out / 'chains.csv'}, " + ", ".join(str(args.out / f"chains_d{d:g}.md") for d in args.deltas)
+             if chains else "")
+          + (f", {args.out / 'check_chains.csv'}" if chain_check else ""))
+    if not sound:
+        print("error: SOUNDNESS VIOLATION: on some chain sample the direct and the transitive interval of "
+              "LROM_{1|3} are disjoint (listed above)", file=sys.stderr)
+    return 0 if ok and chain_ok and sound else 1
 
 
 if __name__ == "__main__":
