@@ -122,6 +122,7 @@ impl JointRoot {
     /// with the joint ones: both are sound, so the intersection is.
     pub fn tighten(&self, bounds: &ProblemBounds) -> ProblemBounds {
         let mut out = bounds.clone();
+        out.twins.extend(self.bounds.twins.iter().cloned());
         for (app, joint) in out.apps.iter_mut().zip(&self.bounds.apps) {
             for (b, j) in app.iter_mut().zip(joint) {
                 if b.len() != j.len() {

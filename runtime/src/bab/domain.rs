@@ -290,6 +290,7 @@ impl<'a> Plan<'a> {
             pb: ProblemBounds {
                 vars: vars.clone(),
                 apps,
+                twins: Vec::new(),
             },
             joint_values: None,
             errors: Vec::new(),

@@ -561,9 +561,32 @@ impl JointNetwork {
                     .collect()
             })
             .collect();
+        let twins = self
+            .apps
+            .iter()
+            .enumerate()
+            .filter_map(|(b, app)| {
+                let a = app.twin_of?;
+                let delta = app.delta.as_ref()?;
+                Some(super::TwinDiff {
+                    a,
+                    b,
+                    delta: delta
+                        .iter()
+                        .zip(&app.base)
+                        .map(|(d, base)| match d {
+                            Some(d) => Some(values[*d].clone()),
+                            // Identically zero.
+                            None => Some(Interval::new(vec![0.0; values[*base].len()], vec![0.0; values[*base].len()])),
+                        })
+                        .collect(),
+                })
+            })
+            .collect();
         ProblemBounds {
             vars: vars.clone(),
             apps,
+            twins,
         }
     }
 

@@ -218,6 +218,17 @@ pub struct ProblemBounds {
     pub vars: Interval,
     /// For each application, the box of every network value (input first).
     pub apps: Vec<Vec<Interval>>,
+    /// Pairs of applications of one graph whose value-by-value difference is bounded
+    /// (twin bounds, [`joint`]); the MILP adds the difference relaxation as cuts.
+    pub twins: Vec<TwinDiff>,
+}
+
+/// Sound boxes of `b`'s values minus `a`'s, value by value (`None`: not bounded).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TwinDiff {
+    pub a: usize,
+    pub b: usize,
+    pub delta: Vec<Option<Interval>>,
 }
 
 impl ProblemBounds {
@@ -236,7 +247,11 @@ impl ProblemBounds {
                 app.input.iter().map(|c| var_expr_range(&vars, c)).unzip();
             apps.push(interval_bounds(networks[app.network], &lo, &hi));
         }
-        Ok(ProblemBounds { vars, apps })
+        Ok(ProblemBounds {
+            vars,
+            apps,
+            twins: Vec::new(),
+        })
     }
 
     /// The box of application `app`'s outputs.

@@ -89,11 +89,16 @@ pub(crate) fn encode_base(
         n_binaries: 0,
         binaries: Vec::new(),
     };
+    let mut all_values: Vec<Vec<Vec<Lin>>> = Vec::with_capacity(problem.applications.len());
     for (k, app) in problem.applications.iter().enumerate() {
         let net = networks[app.network];
         let input: Vec<Lin> = app.input.iter().map(|c| base.lin(c)).collect();
-        let out = encode_network(&mut base, k, net, input, &bounds.apps[k])?;
-        base.outputs.push(out);
+        let values = encode_network(&mut base, k, net, input, &bounds.apps[k])?;
+        base.outputs.push(values.last().cloned().unwrap_or_default());
+        all_values.push(values);
+    }
+    for t in &bounds.twins {
+        add_twin_cuts(&mut base, problem, networks, &all_values, t);
     }
     let rows: Vec<(String, &LinAtom)> = problem
         .premise
@@ -115,7 +120,7 @@ fn encode_network(
     net: &Network,
     input: Vec<Lin>,
     ibp: &[crate::bounds::Interval],
-) -> Result<Vec<Lin>, String> {
+) -> Result<Vec<Vec<Lin>>, String> {
     let mut values: Vec<Vec<Lin>> = Vec::with_capacity(net.nodes.len() + 1);
     values.push(input);
     for (j, node) in net.nodes.iter().enumerate() {
@@ -252,7 +257,78 @@ fn encode_network(
             .collect();
         values.push(out);
     }
-    Ok(values.pop().unwrap_or_default())
+    Ok(values)
+}
+
+/// The difference relaxation of two runs of one graph (see
+/// `bounds::crown::relu_diff`), as valid inequalities: for each ReLU whose runs are not
+/// both stable, with `X = x_b - x_a` (the pre-activations' difference, in `[dl, du]`
+/// by the twin bounds) and `D = y_b - y_a`: `min(0, X) <= D <= max(0, X)`, each side
+/// relaxed by its chord on `[dl, du]` (or exact when `X` has one sign). Every feasible
+/// point of the exact encoding satisfies them, so the MILP stays exact; its LP
+/// relaxation gets the twin bounds' tightness.
+fn add_twin_cuts(
+    base: &mut Base,
+    problem: &Problem,
+    networks: &[&Network],
+    values: &[Vec<Vec<Lin>>],
+    t: &crate::bounds::TwinDiff,
+) {
+    use crate::bounds::crown::relu::upper_line;
+    let (Some(pa), Some(pb)) = (problem.applications.get(t.a), problem.applications.get(t.b)) else {
+        return;
+    };
+    let (Some(net), Some(va), Some(vb)) = (networks.get(pa.network), values.get(t.a), values.get(t.b)) else {
+        return;
+    };
+    if networks.get(pb.network).is_none_or(|n| n.nodes.len() != net.nodes.len()) {
+        return;
+    }
+    for (j, node) in net.nodes.iter().enumerate() {
+        let Op::Relu { input } = node.op else { continue };
+        let (Some(Some(dbox)), Some(xa), Some(xb), Some(ya), Some(yb)) = (
+            t.delta.get(input),
+            va.get(input),
+            vb.get(input),
+            va.get(j + 1),
+            vb.get(j + 1),
+        ) else {
+            continue;
+        };
+        for c in 0..dbox.len().min(xa.len()).min(xb.len()).min(ya.len()).min(yb.len()) {
+            // Both runs' ReLUs exactly encoded (no binary): nothing to add.
+            if ya[c].terms.len() <= 1 && yb[c].terms.len() <= 1 && ya[c] == xa[c].clone() && yb[c] == xb[c].clone() {
+                continue;
+            }
+            let (dl, du) = (dbox.lo[c], dbox.hi[c]);
+            if !(dl.is_finite() && du.is_finite()) {
+                continue;
+            }
+            let x = xb[c].add_scaled(&xa[c], -1.0);
+            let d = yb[c].add_scaled(&ya[c], -1.0);
+            let name = |s: &str| format!("t{}_{}_{j}_{c}_{s}", t.a, t.b);
+            if d.terms.is_empty() {
+                // Both outputs are the same expression (or constants): nothing to cut.
+                continue;
+            }
+            let m = &mut base.model;
+            if dl >= 0.0 {
+                m.add_row(name("sign"), d.scale(-1.0), RowRel::Le);
+                m.add_row(name("lip"), d.add_scaled(&x, -1.0), RowRel::Le);
+            } else if du <= 0.0 {
+                m.add_row(name("sign"), d.clone(), RowRel::Le);
+                m.add_row(name("lip"), x.add_scaled(&d, -1.0), RowRel::Le);
+            } else {
+                // D <= s X + t;  D >= s' X - t'.
+                if let Some((s, tt)) = upper_line(dl, du) {
+                    m.add_row(name("up"), d.add_scaled(&x, -s).add_scaled(&Lin::constant(-tt), 1.0), RowRel::Le);
+                }
+                if let Some((s, tt)) = upper_line(-du, -dl) {
+                    m.add_row(name("low"), x.scale(s).add_scaled(&d, -1.0).add_scaled(&Lin::constant(-tt), 1.0), RowRel::Le);
+                }
+            }
+        }
+    }
 }
 
 fn map_const(x: &[Lin], constant: &[f64], f: impl Fn(&Lin, f64) -> Lin) -> Vec<Lin> {
