@@ -281,11 +281,43 @@ fn transitivity_violated_with_a_real_counterexample() {
 }
 
 #[test]
+fn transitivity_chain_holds() {
+    single_verdict("transitivity_chain", "chain");
+}
+
+#[test]
+fn transitivity_chain_violated_with_a_real_counterexample() {
+    let (_, cex) = single_verdict("transitivity_chain_violated", "chain");
+    let r = cex.expect("a counterexample");
+    let [a, b, c, d] = ["a", "b", "c", "d"].map(|v| input(&r, v));
+    assert!([&a, &b, &c, &d].iter().all(|v| in_box(v, 0.0, 1.0)));
+    let p = net("pref_bad.onnx");
+    let pref = |u: &[f64], v: &[f64]| p.eval(&[u, v].concat()).expect("eval")[0];
+    assert!(
+        pref(&a, &b) >= 0.1 && pref(&b, &c) >= 0.1 && pref(&c, &d) >= 0.1,
+        "premise fails"
+    );
+    assert!(pref(&a, &d) < 0.0, "not a violation");
+    // The generator's own witness is one too, by this evaluation.
+    let w = &expected()["transitivity_chain_violated"]["witness"];
+    let [a, b, c, d] = ["a", "b", "c", "d"].map(|v| {
+        w[v].as_array()
+            .expect("witness point")
+            .iter()
+            .map(|x| x.as_f64().expect("number"))
+            .collect::<Vec<f64>>()
+    });
+    assert!(pref(&a, &b) >= 0.1 && pref(&b, &c) >= 0.1 && pref(&c, &d) >= 0.1);
+    assert!(pref(&a, &d) < 0.0);
+}
+
+#[test]
 fn verdicts_are_the_same_with_and_without_the_attack() {
     // The MILP alone must reach the same verdicts (the attack is only a shortcut).
     for spec in [
         "monotone_violated",
         "transitivity_violated",
+        "transitivity_chain_violated",
         "monotone_holds",
     ] {
         let run = check(spec, &["--no-attack"]);

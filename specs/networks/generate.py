@@ -92,6 +92,12 @@ transitivity / transitive (pref.onnx, 4 -> 12 -> 1): ``holds`` by construction:
 transitivity_violated / transitive (pref_bad.onnx, generic 4 -> 8 -> 1): ``violated``
   with a witness triple (a, b, c) on a 1/64 grid found by seeded random search with
   pref(a,b) >= 0.11, pref(b,c) >= 0.11, pref(a,c) <= -0.01.
+transitivity_chain / chain (pref.onnx, four applications): ``holds`` by the same
+  construction: pref(a,b) + pref(b,c) + pref(c,d) = u(a) - u(d) = pref(a,d), so the
+  three premises give pref(a,d) >= 0.3 >= 0.  (Also checked by random sampling.)
+transitivity_chain_violated / chain (pref_bad.onnx): ``violated`` with a witness
+  (a, b, c, d) on a 1/64 grid found by seeded random search with the three premises
+  >= 0.11 and pref(a,d) <= -0.01 (the smallest such pref(a,d) among the hits).
 
 Shared benchmark networks (not committed): ``generate.py --shared-reference OUT.json
 [--data DIR]`` writes onnxruntime reference outputs for the ACAS Xu, mnist_fc and COMET
@@ -616,6 +622,41 @@ def pref_pair():
     raise RuntimeError("no intransitive seed")
 
 
+def pref_chain(pref, bad):
+    """The 4-ary chain property on the ``pref_pair`` networks: ``pref`` satisfies it by
+    construction (pref(a, b) = u(a) - u(b) telescopes: pref(a, b) + pref(b, c) +
+    pref(c, d) = pref(a, d), so the premises give pref(a, d) >= 0.3 >= 0; both are
+    checked on random samples), ``pref_bad`` does not (the witness: the 4-tuple on a
+    1/64 grid, found by seeded random search, with premises >= 0.11 and the smallest
+    pref(a, d) <= -0.01)."""
+
+    def run(net, s):
+        """pref(a, b), pref(b, c), pref(c, d), pref(a, d) for rows (a, b, c, d) of s."""
+        a, b, c, d = s[:, :2], s[:, 2:4], s[:, 4:6], s[:, 6:]
+        return tuple(net(np.concatenate(uv, axis=1))[:, 0] for uv in [(a, b), (b, c), (c, d), (a, d)])
+
+    ab, bc, cd, ad = run(pref, np.random.default_rng(709).random((20000, 8)))
+    assert np.allclose(ab + bc + cd, ad, atol=1e-12)
+    premise = (ab >= 0.1) & (bc >= 0.1) & (cd >= 0.1)
+    assert not (premise & (ad < 0)).any()
+    assert premise.sum() > 100  # the premise is satisfiable
+    s = np.random.default_rng(710).integers(0, 65, size=(200_000, 8)) / 64.0
+    ab, bc, cd, ad = run(bad, s)
+    hit = np.nonzero((ab >= 0.11) & (bc >= 0.11) & (cd >= 0.11) & (ad <= -0.01))[0]
+    assert len(hit), "pref_bad satisfies the chain property on the grid sample"
+    k = int(hit[np.argmin(ad[hit])])
+    return {
+        "a": fl(s[k, :2]),
+        "b": fl(s[k, 2:4]),
+        "c": fl(s[k, 4:6]),
+        "d": fl(s[k, 6:]),
+        "pref(a,b)": float(ab[k]),
+        "pref(b,c)": float(bc[k]),
+        "pref(c,d)": float(cd[k]),
+        "pref(a,d)": float(ad[k]),
+    }
+
+
 def ops_model():
     """A network exercising the loader's less common paths (not used by any spec):
     Constant, Reshape, Unsqueeze/Squeeze with axes inputs, Identity, Gemm with a bias
@@ -945,6 +986,7 @@ def generate():
     clf, clf_pick = classifier()
     orig, pruned, imp_pick = implication()
     pref, pref_bad, pref_w = pref_pair()
+    chain_w = pref_chain(pref, pref_bad)
     nets = {
         "mono_up.onnx": mono,
         "mono_broken.onnx": broken,
@@ -1059,6 +1101,12 @@ def generate():
             "networks": {"pref": "pref_bad.onnx"},
             "transitive": "violated",
             "witness": pref_w,
+        },
+        "transitivity_chain": {"networks": {"pref": "pref.onnx"}, "chain": "holds"},
+        "transitivity_chain_violated": {
+            "networks": {"pref": "pref_bad.onnx"},
+            "chain": "violated",
+            "witness": chain_w,
         },
     }
     write_json(os.path.join(SPECS, "expected.json"), expected)

@@ -4,9 +4,14 @@
 //!
 //! Each instance is a random MLP (1–4 inputs, 1–2 hidden layers of 2–8 ReLUs, 1–3
 //! outputs, weights of varied scale, biases that make some ReLUs stable and some not)
-//! and a property from one of ten families (output bounds, output comparisons, local
-//! robustness, monotonicity with and without slack, global robustness, individual
-//! fairness, equivalence and implication of two networks). Its threshold is put near
+//! and a property from one of thirteen families (output bounds, output comparisons,
+//! local robustness, monotonicity with and without slack, global robustness, individual
+//! fairness, equivalence and implication of two networks, and three relational ones
+//! whose networks read affine maps of the variables: transitivity over three points
+//! with `concat` (three applications), increasing differences `f(x + h) - f(x) <=
+//! f(y + h) - f(y)` (four applications), and `std.compare.implies` on a ball with its
+//! class quantifier). Some relational networks satisfy their property by construction
+//! (`paired`, `increasing_differences_mlp`). Its threshold is put near
 //! the optimum the test estimates by sampling and hill climbing, a little above or a
 //! little below at random, so both verdicts occur and the MILP has real work to do.
 //! A smaller set of `maximize` / `minimize` queries is generated the same way.
@@ -15,7 +20,8 @@
 //! The checks, none of which goes through the IR:
 //! - a `violated` counterexample lies in the domain, satisfies the premise and violates
 //!   the conclusion when the networks are evaluated by the test's own evaluator (and
-//!   `Network::eval` reproduces the reported outputs);
+//!   `Network::eval` reproduces the reported outputs, whose inputs must be the
+//!   application inputs the test computes from the point);
 //! - a `holds` survives dense sampling (corners, a grid, random points, boundary pairs
 //!   such as `x = y` or `|x - y| = d`, then hill climbing) and every counterexample the
 //!   other option sets found: no violation larger than `milp::TOL`;
@@ -34,7 +40,7 @@
 //! `soundness_long` runs 2000 instances with another seed.
 //!
 //! The suite can fail. Planted bugs, each tried once on the default run (seed 0, 200
-//! instances, 50 queries) and then removed:
+//! instances of the first ten families, 50 queries) and then removed:
 //! - the test's evaluator without its ReLU (`Mlp::eval`): 760 failures (271 bad
 //!   counterexamples, 170 refuted `holds`, 196 bad query witnesses, 123 beaten query
 //!   bounds);
@@ -44,6 +50,15 @@
 //! - the thresholds of `BoundLe` / `BoundGe` printed 5e-6 more lenient than the test
 //!   checks (5 `TOL`): 11 refuted `holds` (57 on 1000 instances). The thresholds put
 //!   within a few `TOL` of a known value (see `pick_threshold`) are what catches this.
+//!
+//! And in the relational families, on the default run of thirteen (seed 0, 208
+//! instances, 52 queries):
+//! - `Transitive`'s conclusion printed as `f(concat(c, a))` (the test checks
+//!   `f(concat(a, c))`): 63 failures (bad counterexamples);
+//! - `IncDiff`'s shift printed as `h / 2` in `y`'s application: 37 failures (28 bad
+//!   counterexamples, 9 refuted `holds`);
+//! - `LocalImplies` with `g` and `f` swapped in the call: 64 bad counterexamples; with
+//!   the radius printed at half the test's: 23 refuted `holds`.
 //!
 //! Also found (not a soundness bug, now fixed): an implication whose premise reads a
 //! network (`g(x)[0] >= a => ...`) stayed `unknown` under every option set although a
@@ -155,11 +170,13 @@ fn point_of(
 }
 
 /// The reported applications: `Network::eval` reproduces each output exactly, the
-/// test's evaluator up to rounding, and each input is one of the quantified variables.
+/// test's evaluator up to rounding, and each input is one of `inputs`, the application
+/// inputs the test computes at the point (the quantified variables themselves, or
+/// affine maps of them such as `concat(a, b)` and `x + h`).
 fn check_apps(
     apps: &[propc_runtime::verify::AppValue],
     nets: &[(Network, Mlp)],
-    pt: &[Vec<f64>],
+    inputs: &[Vec<f64>],
 ) -> Result<(), String> {
     for a in apps {
         let (net, mlp) = nets
@@ -181,8 +198,14 @@ fn check_apps(
                 a.output, a.input
             ));
         }
-        if !pt.iter().any(|v| norm_inf_diff(v, &a.input) <= ROUND) {
-            return Err(format!("application input {:?} is none of {pt:?}", a.input));
+        if !inputs
+            .iter()
+            .any(|v| v.len() == a.input.len() && norm_inf_diff(v, &a.input) <= ROUND)
+        {
+            return Err(format!(
+                "application input {:?} is none of {inputs:?}",
+                a.input
+            ));
         }
     }
     Ok(())
@@ -207,7 +230,7 @@ fn check_cex(
             "the point {pt:?} satisfies the property (violation measure {viol:e})"
         ));
     }
-    check_apps(&c.applications, nets, &pt)?;
+    check_apps(&c.applications, nets, &p.app_inputs(&pt))?;
     if c.margin > 0.0 || c.margin.is_nan() {
         return Err(format!("the reported margin {} is positive", c.margin));
     }
@@ -227,6 +250,29 @@ struct Tally {
     methods: BTreeMap<&'static str, usize>,
 }
 
+/// One property family's instances and verdicts.
+#[derive(Default)]
+struct FamilyTally {
+    instances: usize,
+    /// A violation > TOL seen (by sampling or in a counterexample).
+    seen_violated: usize,
+    /// Holds, violated, unknown under the default options.
+    default: [usize; 3],
+    /// The same without the MILP.
+    no_milp: [usize; 3],
+    /// Wall time of the instances: generation, sampling and all four option sets.
+    seconds: f64,
+}
+
+/// The index of an outcome in `[holds, violated, unknown]` (a bound counts as unknown).
+fn verdict_index(out: &Outcome) -> usize {
+    match out {
+        Outcome::Holds { .. } => 0,
+        Outcome::Violated { .. } => 1,
+        _ => 2,
+    }
+}
+
 #[derive(Default)]
 struct Report {
     cases: usize,
@@ -237,8 +283,7 @@ struct Report {
     tol_disagreements: Vec<String>,
     tallies: BTreeMap<&'static str, Tally>,
     qtallies: BTreeMap<&'static str, Tally>,
-    /// Per family: instances, sampled a violation > TOL, default holds, default violated.
-    families: BTreeMap<String, [usize; 4]>,
+    families: BTreeMap<String, FamilyTally>,
     /// Instances on which every option set is `unknown`.
     undecided: Vec<String>,
     cex_violation_min: f64,
@@ -321,6 +366,7 @@ fn compile_case(
 }
 
 fn run_property(cfg: &Config, case: usize, rep: &mut Report) {
+    let start = Instant::now();
     let p = gen_prop(cfg.seed, case);
     let text = p.text();
     let repro = || reproducer("property", cfg, case, &text, &p.nets);
@@ -387,14 +433,16 @@ fn run_property(cfg: &Config, case: usize, rep: &mut Report) {
         }
     }
     let fam = rep.families.entry(format!("{:?}", p.family)).or_default();
-    fam[0] += 1;
+    fam.instances += 1;
     if worst > TOL {
-        fam[1] += 1;
+        fam.seen_violated += 1;
     }
-    match &outcomes[0].1 {
-        Outcome::Holds { .. } => fam[2] += 1,
-        Outcome::Violated { .. } => fam[3] += 1,
-        _ => {}
+    for (set, out) in &outcomes {
+        match *set {
+            "default" => fam.default[verdict_index(out)] += 1,
+            "no-milp" => fam.no_milp[verdict_index(out)] += 1,
+            _ => {}
+        }
     }
     for (set, out) in &outcomes {
         match out {
@@ -462,6 +510,9 @@ fn run_property(cfg: &Config, case: usize, rep: &mut Report) {
     }
     for (kind, f) in fails {
         rep.fail(kind, format!("{f}\n{}", repro()));
+    }
+    if let Some(fam) = rep.families.get_mut(&format!("{:?}", p.family)) {
+        fam.seconds += start.elapsed().as_secs_f64();
     }
 }
 
@@ -628,10 +679,15 @@ fn print_summary(cfg: &Config, rep: &Report, elapsed: f64) {
         println!("    {u}");
     }
     println!(
-        "  per family: instances, holds and violated (default options), violation > TOL seen (sampling or a counterexample)"
+        "  per family: instances, holds / violated / unknown (default options; without the MILP), violation > TOL seen (sampling or a counterexample), seconds"
     );
-    for (k, [n, sv, h, v]) in &rep.families {
-        println!("    {k:<14} {n:>4} {h:>6} {v:>8} {sv:>6}");
+    for (k, t) in &rep.families {
+        let [h, v, u] = t.default;
+        let [nh, nv, nu] = t.no_milp;
+        println!(
+            "    {k:<14} {:>4}   {h:>3} / {v:>3} / {u:>3}   {nh:>3} / {nv:>3} / {nu:>3}   {:>4} {:>7.1}",
+            t.instances, t.seen_violated, t.seconds
+        );
     }
     if rep.cex_violation_min.is_finite() {
         println!(
@@ -737,10 +793,10 @@ fn run_suite(default_cases: usize, default_seed: u64) {
     );
 }
 
-/// The CI-size run (a few minutes in a debug build).
+/// The CI-size run (a few minutes in a debug build): 16 instances per family.
 #[test]
 fn soundness() {
-    run_suite(200, 0);
+    run_suite(16 * FAMILIES.len(), 0);
 }
 
 /// A longer run with another seed: `cargo test -p propc-tests --test soundness --
@@ -756,13 +812,13 @@ fn soundness_long() {
 /// missed the premise by about 3e-16 and was rejected, and every option set answered
 /// `unknown` although a counterexample violating the conclusion by 7.9e-3 exists
 /// strictly inside the premise (checked here). Found by `soundness_long`
-/// (`PROPC_SOUNDNESS_SEED=1000003 PROPC_SOUNDNESS_ONLY=977`); fixed by the repair
+/// (`PROPC_SOUNDNESS_SEED=1000003 PROPC_SOUNDNESS_ONLY=977`, when case 977 was of this
+/// family: there were ten then); fixed by the repair
 /// step's Newton steps into premise atoms over network outputs
 /// (`nudge_into_output_premise` in `runtime/src/verify.rs`).
 #[test]
 fn implication_on_an_output_premise_boundary() {
-    let p = gen_prop(1_000_003, 977);
-    assert_eq!(p.family, Family::Implies);
+    let p = gen_prop_of(Family::Implies, 1_000_003, 977);
     let known = vec![vec![0.111, -0.25610666823387146, -0.09539344953322991]];
     let (prem, viol) = p.eval(&known);
     assert!(prem <= 0.0 && viol > 7e-3, "{prem} {viol}");

@@ -219,6 +219,11 @@ fn box_slack(x: &[f64], lo: &[f64], hi: &[f64]) -> f64 {
         .fold(f64::NEG_INFINITY, f64::max)
 }
 
+/// `a + b`, elementwise.
+fn add(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| x + y).collect()
+}
+
 fn norm_inf_diff(a: &[f64], b: &[f64]) -> f64 {
     a.iter()
         .zip(b)

@@ -27,9 +27,20 @@ enum Family {
     Equivalent,
     /// `forall x in box. g(x)[0] >= a => f(x)[0] >= -t`, `g` a perturbed copy of `f`
     Implies,
+    /// three variables, three applications to affine inputs (`concat`):
+    /// `f(concat(a, b))[0] >= a' and f(concat(b, c))[0] >= a' => f(concat(a, c))[0] >= -t`;
+    /// half of the networks are transitive by construction (`s(u) - s(v)`)
+    Transitive,
+    /// four applications, two of them to shifted inputs (`x + h`, `h` a constant vector):
+    /// `forall x, y in box where x <= y. f(x + h)[o] - f(x)[o] <= f(y + h)[o] - f(y)[o] + t`;
+    /// a third of the networks satisfy it by construction (see `increasing_differences_mlp`)
+    IncDiff,
+    /// `std.compare.implies(g, f, center, c, eps)`: a ball and a finite class quantifier,
+    /// `g` a perturbed copy of `f`, the radius near the (sampled) critical one
+    LocalImplies,
 }
 
-const FAMILIES: [Family; 10] = [
+const FAMILIES: [Family; 13] = [
     Family::BoundLe,
     Family::Global,
     Family::Compare,
@@ -40,6 +51,9 @@ const FAMILIES: [Family; 10] = [
     Family::Implies,
     Family::BoundGe,
     Family::Fairness,
+    Family::Transitive,
+    Family::IncDiff,
+    Family::LocalImplies,
 ];
 
 /// One property instance: what the test knows about it, independently of the IR.
@@ -63,9 +77,12 @@ struct Prop {
     down: bool,
     /// `Global`: the input distance.
     d: f64,
-    /// `Implies`: the premise threshold on `g(x)[0]`.
+    /// `Implies`: the premise threshold on `g(x)[0]`; `Transitive`: on the two
+    /// premises' `f(concat(..))[0]`.
     a: f64,
-    /// `Local`: the center and radius (`lo`, `hi` are `center -+ eps`).
+    /// `IncDiff`: the shift `h`.
+    shift: Vec<f64>,
+    /// `Local`, `LocalImplies`: the center and radius (`lo`, `hi` are `center -+ eps`).
     center: Vec<f64>,
     eps: f64,
     t: f64,
@@ -90,10 +107,30 @@ impl Prop {
 
     fn vars(&self) -> &'static [&'static str] {
         match self.family {
-            Family::MonotoneStd | Family::MonotoneSlack | Family::Global | Family::Fairness => {
-                &["x", "y"]
-            }
+            Family::MonotoneStd
+            | Family::MonotoneSlack
+            | Family::Global
+            | Family::Fairness
+            | Family::IncDiff => &["x", "y"],
+            Family::Transitive => &["a", "b", "c"],
             _ => &["x"],
+        }
+    }
+
+    /// The inputs of the network applications at a point (`pt` in `vars()` order),
+    /// computed here from the family's definition.
+    fn app_inputs(&self, pt: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        match self.family {
+            Family::Transitive => {
+                let (a, b, c) = (&pt[0][..], &pt[1][..], &pt[2][..]);
+                vec![[a, b].concat(), [b, c].concat(), [a, c].concat()]
+            }
+            Family::IncDiff => {
+                let mut v = pt.to_vec();
+                v.extend(pt.iter().map(|x| add(x, &self.shift)));
+                v
+            }
+            _ => pt.to_vec(),
         }
     }
 
@@ -103,7 +140,7 @@ impl Prop {
             Family::Local => s.push_str("import std.robustness\n"),
             Family::MonotoneStd => s.push_str("import std.relations\n"),
             Family::Fairness => s.push_str("import std.fairness\n"),
-            Family::Equivalent => s.push_str("import std.compare\n"),
+            Family::Equivalent | Family::LocalImplies => s.push_str("import std.compare\n"),
             _ => {}
         }
         for (name, m) in &self.nets {
@@ -148,6 +185,21 @@ impl Prop {
                 num(self.a),
                 num(-t)
             ),
+            Family::Transitive => format!(
+                "forall a, b, c in {dom}.\n    f(concat(a, b))[0] >= {a} and f(concat(b, c))[0] >= {a}\n      => f(concat(a, c))[0] >= {}",
+                num(-t),
+                a = num(self.a)
+            ),
+            Family::IncDiff => format!(
+                "forall x, y in {dom} where x <= y.\n    f(x + {h})[{o}] - f(x)[{o}] <= f(y + {h})[{o}] - f(y)[{o}] {}",
+                plus(t),
+                h = vec_lit(&self.shift)
+            ),
+            Family::LocalImplies => format!(
+                "implies(g, f, {}, {o}, {})",
+                vec_lit(&self.center),
+                num(self.eps)
+            ),
         };
         let _ = writeln!(s, "property p =\n  {body}");
         s
@@ -159,7 +211,8 @@ impl Sampled for Prop {
         let n = self.n();
         match self.family {
             Family::MonotoneStd | Family::MonotoneSlack | Family::Fairness => n + 1,
-            Family::Global => 2 * n,
+            Family::Global | Family::IncDiff => 2 * n,
+            Family::Transitive => 3 * n,
             _ => n,
         }
     }
@@ -186,6 +239,18 @@ impl Sampled for Prop {
                     })
                     .collect();
                 vec![x, y]
+            }
+            Family::IncDiff => {
+                let y = (0..n).map(|k| lerp(x[k], self.hi[k], u[n + k])).collect();
+                vec![x, y]
+            }
+            Family::Transitive => {
+                let var = |v: usize| -> Vec<f64> {
+                    (0..n)
+                        .map(|k| lerp(self.lo[k], self.hi[k], u[v * n + k]))
+                        .collect()
+                };
+                vec![x, var(1), var(2)]
             }
             _ => vec![x],
         }
@@ -240,6 +305,31 @@ impl Sampled for Prop {
                 prem = prem.max(self.a - self.net("g").eval(x)[0]);
                 -f.eval(x)[0]
             }
+            Family::Transitive => {
+                let (b, c) = (&pt[1], &pt[2]);
+                prem = prem.max(box_slack(b, &self.lo, &self.hi));
+                prem = prem.max(box_slack(c, &self.lo, &self.hi));
+                let pref = |u: &[f64], v: &[f64]| f.eval(&[u, v].concat())[0];
+                prem = prem.max(self.a - pref(x, b));
+                prem = prem.max(self.a - pref(b, c));
+                -pref(x, c)
+            }
+            Family::IncDiff => {
+                let y = &pt[1];
+                prem = prem.max(box_slack(y, &self.lo, &self.hi));
+                for k in 0..self.n() {
+                    prem = prem.max(x[k] - y[k]);
+                }
+                let step = |z: &[f64]| f.eval(&add(z, &self.shift))[o] - f.eval(z)[o];
+                step(x) - step(y)
+            }
+            Family::LocalImplies => {
+                let (fx, gx) = (f.eval(x), self.net("g").eval(x));
+                (0..fx.len())
+                    .filter(|k| *k != o)
+                    .map(|k| (gx[o] - gx[k]) - (fx[o] - fx[k]))
+                    .fold(f64::NEG_INFINITY, f64::max)
+            }
         };
         (prem, score - self.t)
     }
@@ -277,16 +367,35 @@ fn case_rng(seed: u64, case: usize, stream: u64) -> ChaCha8Rng {
 }
 
 fn gen_prop(seed: u64, case: usize) -> Prop {
-    let family = FAMILIES[case % FAMILIES.len()];
+    gen_prop_of(FAMILIES[case % FAMILIES.len()], seed, case)
+}
+
+/// The instance of `family` for `(seed, case)`. The random draws depend on the family
+/// and the case only, not on the position of the family in `FAMILIES`.
+fn gen_prop_of(family: Family, seed: u64, case: usize) -> Prop {
     let mut rng = case_rng(seed, case, 1);
-    let n = rng.random_range(1..=4usize);
-    let needs_two = matches!(family, Family::Compare | Family::Local);
+    let n = if family == Family::Transitive {
+        // Three variables, and the network reads two side by side.
+        rng.random_range(1..=2usize)
+    } else {
+        rng.random_range(1..=4usize)
+    };
+    let needs_two = matches!(
+        family,
+        Family::Compare | Family::Local | Family::LocalImplies
+    );
     let m = rng.random_range(if needs_two { 2 } else { 1 }..=3usize);
     let (lo, hi) = random_box(&mut rng, n);
     let i = rng.random_range(0..n);
     let o = rng.random_range(0..m);
     let j = (o + rng.random_range(1..m.max(2))) % m;
     let down = rng.random_bool(0.5);
+    // Relational families: is the network built to satisfy the property?
+    let built = match family {
+        Family::Transitive => rng.random_bool(0.5),
+        Family::IncDiff => rng.random_bool(1.0 / 3.0),
+        _ => false,
+    };
     let f = match family {
         Family::MonotoneStd => {
             let mut f = random_mlp(&mut rng, n, m, Some(i));
@@ -297,10 +406,27 @@ fn gen_prop(seed: u64, case: usize) -> Prop {
             }
             f
         }
+        Family::Transitive if built => paired(&random_mlp(&mut rng, n, 1, None)),
+        Family::Transitive => random_mlp(&mut rng, 2 * n, 1, None),
+        Family::IncDiff if built => increasing_differences_mlp(&mut rng, n, m),
         _ => random_mlp(&mut rng, n, m, None),
     };
+    // The shift of `IncDiff`: non-negative for the networks built to satisfy it.
+    let shift: Vec<f64> = if family == Family::IncDiff {
+        let lo = if built { 0.0 } else { -0.5 };
+        let mut h: Vec<f64> = (0..n).map(|_| r3(rng.random_range(lo..0.5))).collect();
+        if h.iter().all(|v| *v == 0.0) {
+            h[0] = 0.1;
+        }
+        h
+    } else {
+        Vec::new()
+    };
     let mut nets = vec![("f", f.clone())];
-    if matches!(family, Family::Equivalent | Family::Implies) {
+    if matches!(
+        family,
+        Family::Equivalent | Family::Implies | Family::LocalImplies
+    ) {
         let sigma = log_uniform(&mut rng, 0.01, 0.3);
         nets.push(("g", perturb(&mut rng, &f, sigma)));
     }
@@ -315,6 +441,7 @@ fn gen_prop(seed: u64, case: usize) -> Prop {
         down,
         d: r3(rng.random_range(0.02..0.3)),
         a: 0.0,
+        shift,
         center: Vec::new(),
         eps: 0.0,
         t: 0.0,
@@ -327,6 +454,7 @@ fn gen_prop(seed: u64, case: usize) -> Prop {
             }
         }
         Family::Local => choose_local(&mut rng, &mut p),
+        Family::LocalImplies => choose_implies(&mut rng, &mut p),
         _ => {
             if family == Family::Implies {
                 let g = p.net("g").clone();
@@ -342,6 +470,21 @@ fn gen_prop(seed: u64, case: usize) -> Prop {
                 let q = quantile(&vals, rng.random_range(0.2..0.8));
                 p.a = (q * 1e6).floor() / 1e6;
             }
+            if family == Family::Transitive {
+                p.o = 0;
+                let f = p.net("f").clone();
+                let vals: Vec<f64> = (0..200)
+                    .map(|_| {
+                        let uv: Vec<f64> = (0..2 * n)
+                            .map(|k| lerp(p.lo[k % n], p.hi[k % n], rng.random()))
+                            .collect();
+                        f.eval(&uv)[0]
+                    })
+                    .collect();
+                // Both premises hold together somewhere: rounded down, and not too high.
+                let q = quantile(&vals, rng.random_range(0.3..0.7));
+                p.a = (q * 1e6).floor() / 1e6;
+            }
             if family == Family::MonotoneSlack {
                 // The direction in which the network is not monotone (if any).
                 let up = search(&p, &mut rng, ESTIMATE).best;
@@ -353,9 +496,18 @@ fn gen_prop(seed: u64, case: usize) -> Prop {
             let spread = quantile(&est.values, 0.9) - quantile(&est.values, 0.1);
             let nonneg = matches!(
                 family,
-                Family::MonotoneSlack | Family::Global | Family::Fairness | Family::Equivalent
+                Family::MonotoneSlack
+                    | Family::Global
+                    | Family::Fairness
+                    | Family::Equivalent
+                    | Family::IncDiff
             );
-            let best = if est.best.is_finite() { est.best } else { 0.0 };
+            let mut best = if est.best.is_finite() { est.best } else { 0.0 };
+            if family == Family::IncDiff && best.abs() <= 1e-12 {
+                // `x = y` scores exactly 0; a best of a few ulps is rounding (the
+                // network is affine where sampled), not a distinct optimum.
+                best = 0.0;
+            }
             p.t = pick_threshold(&mut rng, best, spread, nonneg);
             p.known = est.best_pt;
         }
@@ -413,12 +565,6 @@ fn choose_local(rng: &mut ChaCha8Rng, p: &mut Prop) {
         }
     }
     p.nets[0].1 = f.clone();
-    let set_eps = |p: &mut Prop, eps: f64| {
-        p.eps = eps;
-        p.lo = p.center.iter().map(|c| c - eps).collect();
-        p.hi = p.center.iter().map(|c| c + eps).collect();
-    };
-    const MAX_EPS: f64 = 4.0;
     // A center whose class wins there, preferably close to a decision boundary (so
     // the radius is finite), but not on it.
     let mut centers: Vec<(f64, Vec<f64>, usize)> = (0..60)
@@ -440,6 +586,19 @@ fn choose_local(rng: &mut ChaCha8Rng, p: &mut Prop) {
     let (_, center, c) = centers.get(pick).cloned().unwrap_or((0.0, p.lo.clone(), 0));
     p.center = center;
     p.o = c;
+    pick_radius(rng, p);
+}
+
+/// The radius of a ball around `p.center` near the largest one on which sampling sees
+/// no violation (found by bisection), a little above or below at random; a random
+/// large one when sampling sees none on the largest ball tried.
+fn pick_radius(rng: &mut ChaCha8Rng, p: &mut Prop) {
+    const MAX_EPS: f64 = 4.0;
+    let set_eps = |p: &mut Prop, eps: f64| {
+        p.eps = eps;
+        p.lo = p.center.iter().map(|c| c - eps).collect();
+        p.hi = p.center.iter().map(|c| c + eps).collect();
+    };
     set_eps(p, MAX_EPS);
     if search(p, rng, LIGHT).best < 0.0 {
         // Robust on the whole ball as far as sampling sees: keep it.
@@ -468,3 +627,94 @@ fn choose_local(rng: &mut ChaCha8Rng, p: &mut Prop) {
     set_eps(p, sig6(eps.max(1e-4)));
 }
 
+
+/// `LocalImplies`: a center in the box, `f`'s class-`o` score moved so that at the
+/// center `f`'s margins for `o` exceed `g`'s by a random amount (the property holds
+/// there), and a radius near the critical one.
+fn choose_implies(rng: &mut ChaCha8Rng, p: &mut Prop) {
+    let n = p.n();
+    let center: Vec<f64> = (0..n)
+        .map(|k| r3(lerp(p.lo[k], p.hi[k], rng.random())))
+        .collect();
+    p.center = center.clone();
+    p.eps = 0.0;
+    p.lo = center.clone();
+    p.hi = center.clone();
+    let (_, at_center) = p.eval(std::slice::from_ref(&center));
+    let margin = log_uniform(rng, 1e-3, 0.3);
+    let o = p.o;
+    if let Some(last) = p.nets[0].1.layers.last_mut() {
+        last.b[o] += at_center + margin;
+    }
+    pick_radius(rng, p);
+}
+
+/// `Transitive`: the network `(u, v) -> s(u) - s(v)` for a one-output `s` (both halves
+/// of every layer are `s`'s, block-diagonal; the output row is `[w, -w]`, bias 0). Its
+/// `f(concat(a, b)) + f(concat(b, c)) = f(concat(a, c))`, so it is transitive for every
+/// premise threshold `>= 0`.
+fn paired(s: &Mlp) -> Mlp {
+    let last = s.layers.len() - 1;
+    let layers = s
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let nin = l.w[0].len();
+            if k == last {
+                let row: Vec<f64> = l.w[0].iter().copied().chain(l.w[0].iter().map(|v| -v)).collect();
+                return Layer {
+                    w: vec![row],
+                    b: vec![0.0],
+                };
+            }
+            let mut w = Vec::new();
+            for half in 0..2 {
+                for row in &l.w {
+                    let mut r = vec![0.0; 2 * nin];
+                    r[half * nin..(half + 1) * nin].copy_from_slice(row);
+                    w.push(r);
+                }
+            }
+            Layer {
+                w,
+                b: [l.b.clone(), l.b.clone()].concat(),
+            }
+        })
+        .collect();
+    Mlp { layers }
+}
+
+/// `IncDiff`: one hidden layer, every weight `>= 0` (ReLU kinks inside the boxes used
+/// here). With a shift `h >= 0` it has increasing differences: each term
+/// `v relu(w.z + b)` with `v >= 0` adds `v (relu(w.x + b + w.h) - relu(w.x + b))`,
+/// which does not decrease in `w.x + b` (a convex function's increments over a fixed
+/// step `w.h >= 0`), and `w.x <= w.y` when `x <= y`, as `w >= 0`.
+fn increasing_differences_mlp(rng: &mut ChaCha8Rng, n_in: usize, n_out: usize) -> Mlp {
+    let width = rng.random_range(2..=8);
+    let s = log_uniform(rng, 0.3, 3.0) / (n_in as f64).sqrt();
+    let hidden = (0..width)
+        .map(|_| {
+            let w: Vec<f64> = (0..n_in).map(|_| rng.random_range(0.0..1.0) * s).collect();
+            // The kink at a random point of [-1, 1]^n.
+            let b = -w.iter().map(|v| v * rng.random_range(-1.0..1.0)).sum::<f64>();
+            (w, b)
+        })
+        .collect::<Vec<_>>();
+    let s2 = log_uniform(rng, 0.3, 3.0) / (width as f64).sqrt();
+    let out = Layer {
+        w: (0..n_out)
+            .map(|_| (0..width).map(|_| rng.random_range(0.0..1.0) * s2).collect())
+            .collect(),
+        b: (0..n_out).map(|_| rng.random_range(-0.5..0.5)).collect(),
+    };
+    Mlp {
+        layers: vec![
+            Layer {
+                w: hidden.iter().map(|(w, _)| w.clone()).collect(),
+                b: hidden.iter().map(|(_, b)| *b).collect(),
+            },
+            out,
+        ],
+    }
+}
