@@ -91,6 +91,36 @@ impl Bounded {
     }
 }
 
+/// The variable to split a box `[lo, hi]` along: the largest `width_i · score_i`,
+/// unless some variable is more than `lag` times wider relative to its range in the
+/// problem (`root_width`), then the widest relative to its range; `None` if no
+/// variable can be halved in f64.
+pub(super) fn split_variable(
+    lo: &[f64],
+    hi: &[f64],
+    root_width: &[f64],
+    score: &[f64],
+    lag: f64,
+) -> Option<usize> {
+    let splittable = |i: usize| {
+        let mid = 0.5 * (lo[i] + hi[i]);
+        lo[i] < mid && mid < hi[i]
+    };
+    let rel = |i: usize| (hi[i] - lo[i]) / root_width[i];
+    let best_by = |key: &dyn Fn(usize) -> f64| {
+        (0..lo.len())
+            .filter(|&i| splittable(i))
+            .map(|i| (i, key(i)))
+            .filter(|(_, v)| !v.is_nan())
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+    };
+    let widest = best_by(&|i| rel(i));
+    match (best_by(&|i| (hi[i] - lo[i]) * score[i]), widest) {
+        (Some((i, s)), Some((_, r))) if s > 0.0 && rel(i) * lag >= r => Some(i),
+        (_, w) => w.map(|(i, _)| i),
+    }
+}
+
 /// See the split rule in [`Plan::process`].
 pub(super) const LAG: f64 = 200.0;
 
@@ -608,23 +638,7 @@ impl<'a> Plan<'a> {
                 }
             }
         }
-        let splittable = |i: usize| {
-            let mid = 0.5 * (d.lo[i] + d.hi[i]);
-            d.lo[i] < mid && mid < d.hi[i]
-        };
-        let rel = |i: usize| (d.hi[i] - d.lo[i]) / self.root_width[i];
-        let best_by = |key: &dyn Fn(usize) -> f64| {
-            (0..d.lo.len())
-                .filter(|&i| splittable(i))
-                .map(|i| (i, key(i)))
-                .filter(|(_, v)| !v.is_nan())
-                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-        };
-        let widest = best_by(&|i| rel(i));
-        let pick = match (best_by(&|i| (d.hi[i] - d.lo[i]) * score[i]), widest) {
-            (Some((i, s)), Some((_, r))) if s > 0.0 && rel(i) * LAG >= r => Some(i),
-            (_, w) => w.map(|(i, _)| i),
-        };
+        let pick = split_variable(&d.lo, &d.hi, &self.root_width, &score, LAG);
         let prior = bounded.into_prior();
         let d = Domain {
             open,

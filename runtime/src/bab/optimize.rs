@@ -15,7 +15,7 @@
 //! the same [`Plan`] as property branch and bound (joint twin bounds for several
 //! applications).
 
-use super::domain::{AtomPlan, Plan, plan_atom};
+use super::domain::{AtomPlan, Plan, plan_atom, split_variable};
 use super::{BabOptions, PROGRESS_EVERY};
 use crate::bounds::Interval;
 use crate::network::Network;
@@ -178,24 +178,8 @@ impl Search<'_> {
         }
         // Split: width times the binding objective's sensitivity, with the lag rule.
         let grad = &obj_ranges[binding].2;
-        let splittable = |i: usize| {
-            let mid = 0.5 * (d.lo[i] + d.hi[i]);
-            d.lo[i] < mid && mid < d.hi[i]
-        };
-        let rel = |i: usize| (d.hi[i] - d.lo[i]) / self.plan.root_width[i];
-        let best_by = |key: &dyn Fn(usize) -> f64| {
-            (0..d.lo.len())
-                .filter(|&i| splittable(i))
-                .map(|i| (i, key(i)))
-                .filter(|(_, v)| !v.is_nan())
-                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-        };
-        let widest = best_by(&|i| rel(i));
-        let lag = QUERY_LAG;
-        let split = match (best_by(&|i| (d.hi[i] - d.lo[i]) * grad[i].abs()), widest) {
-            (Some((i, s)), Some((_, r))) if s > 0.0 && rel(i) * lag >= r => Some(i),
-            (_, w) => w.map(|(i, _)| i),
-        };
+        let score: Vec<f64> = grad.iter().map(|g| g.abs()).collect();
+        let split = split_variable(&d.lo, &d.hi, &self.plan.root_width, &score, QUERY_LAG);
         let prior = bounded.into_prior();
         d.prior = Some(Arc::new(prior));
         OptStep::Open { d, split }

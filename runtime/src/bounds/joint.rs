@@ -303,86 +303,37 @@ impl Builder {
                         Some(self.push(name, Op::ReluDiff { z, d, w }, size))
                     }
                 },
+                // The ops with a constant: the same constant in both runs, and the
+                // difference goes through the op's linear part.
                 (
-                    Op::AddConst {
-                        input,
-                        constant: ca,
-                    },
-                    Op::AddConst { constant: cb, .. },
-                )
-                | (
-                    Op::SubConst {
-                        input,
-                        constant: ca,
-                    },
-                    Op::SubConst { constant: cb, .. },
+                    Op::AddConst { input, .. }
+                    | Op::SubConst { input, .. }
+                    | Op::ConstSub { input, .. }
+                    | Op::MulConst { input, .. }
+                    | Op::DivConst { input, .. },
+                    _,
                 ) => {
-                    if ca != cb {
+                    if na.op != nb.op {
                         return None;
                     }
-                    d_of(*input)
-                }
-                (
-                    Op::ConstSub {
-                        input,
-                        constant: ca,
-                    },
-                    Op::ConstSub { constant: cb, .. },
-                ) => {
-                    if ca != cb {
-                        return None;
-                    }
-                    d_of(*input).map(|d| {
-                        self.push(
-                            name,
-                            Op::MulConst {
-                                input: d,
-                                constant: vec![-1.0; size],
-                            },
-                            size,
-                        )
-                    })
-                }
-                (
-                    Op::MulConst {
-                        input,
-                        constant: ca,
-                    },
-                    Op::MulConst { constant: cb, .. },
-                ) => {
-                    if ca != cb {
-                        return None;
-                    }
-                    d_of(*input).map(|d| {
-                        self.push(
-                            name,
-                            Op::MulConst {
-                                input: d,
-                                constant: ca.clone(),
-                            },
-                            size,
-                        )
-                    })
-                }
-                (
-                    Op::DivConst {
-                        input,
-                        constant: ca,
-                    },
-                    Op::DivConst { constant: cb, .. },
-                ) => {
-                    if ca != cb {
-                        return None;
-                    }
-                    d_of(*input).map(|d| {
-                        self.push(
-                            name,
-                            Op::DivConst {
-                                input: d,
-                                constant: ca.clone(),
-                            },
-                            size,
-                        )
+                    let linear = |d: ValueId| match &na.op {
+                        Op::ConstSub { .. } => Some(Op::MulConst {
+                            input: d,
+                            constant: vec![-1.0; size],
+                        }),
+                        Op::MulConst { constant, .. } => Some(Op::MulConst {
+                            input: d,
+                            constant: constant.clone(),
+                        }),
+                        Op::DivConst { constant, .. } => Some(Op::DivConst {
+                            input: d,
+                            constant: constant.clone(),
+                        }),
+                        _ => None,
+                    };
+                    d_of(*input).map(|d| match linear(d) {
+                        Some(op) => self.push(name, op, size),
+                        None => d,
                     })
                 }
                 (Op::Add { lhs, rhs }, Op::Add { .. }) => match (d_of(*lhs), d_of(*rhs)) {
@@ -577,7 +528,10 @@ impl JointNetwork {
                         .map(|(d, base)| match d {
                             Some(d) => Some(values[*d].clone()),
                             // Identically zero.
-                            None => Some(Interval::new(vec![0.0; values[*base].len()], vec![0.0; values[*base].len()])),
+                            None => Some(Interval::new(
+                                vec![0.0; values[*base].len()],
+                                vec![0.0; values[*base].len()],
+                            )),
                         })
                         .collect(),
                 })

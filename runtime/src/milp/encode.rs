@@ -94,7 +94,8 @@ pub(crate) fn encode_base(
         let net = networks[app.network];
         let input: Vec<Lin> = app.input.iter().map(|c| base.lin(c)).collect();
         let values = encode_network(&mut base, k, net, input, &bounds.apps[k])?;
-        base.outputs.push(values.last().cloned().unwrap_or_default());
+        base.outputs
+            .push(values.last().cloned().unwrap_or_default());
         all_values.push(values);
     }
     for t in &bounds.twins {
@@ -275,17 +276,25 @@ fn add_twin_cuts(
     t: &crate::bounds::TwinDiff,
 ) {
     use crate::bounds::crown::relu::upper_line;
-    let (Some(pa), Some(pb)) = (problem.applications.get(t.a), problem.applications.get(t.b)) else {
+    let (Some(pa), Some(pb)) = (problem.applications.get(t.a), problem.applications.get(t.b))
+    else {
         return;
     };
-    let (Some(net), Some(va), Some(vb)) = (networks.get(pa.network), values.get(t.a), values.get(t.b)) else {
+    let (Some(net), Some(va), Some(vb)) =
+        (networks.get(pa.network), values.get(t.a), values.get(t.b))
+    else {
         return;
     };
-    if networks.get(pb.network).is_none_or(|n| n.nodes.len() != net.nodes.len()) {
+    if networks
+        .get(pb.network)
+        .is_none_or(|n| n.nodes.len() != net.nodes.len())
+    {
         return;
     }
     for (j, node) in net.nodes.iter().enumerate() {
-        let Op::Relu { input } = node.op else { continue };
+        let Op::Relu { input } = node.op else {
+            continue;
+        };
         let (Some(Some(dbox)), Some(xa), Some(xb), Some(ya), Some(yb)) = (
             t.delta.get(input),
             va.get(input),
@@ -295,9 +304,19 @@ fn add_twin_cuts(
         ) else {
             continue;
         };
-        for c in 0..dbox.len().min(xa.len()).min(xb.len()).min(ya.len()).min(yb.len()) {
+        for c in 0..dbox
+            .len()
+            .min(xa.len())
+            .min(xb.len())
+            .min(ya.len())
+            .min(yb.len())
+        {
             // Both runs' ReLUs exactly encoded (no binary): nothing to add.
-            if ya[c].terms.len() <= 1 && yb[c].terms.len() <= 1 && ya[c] == xa[c].clone() && yb[c] == xb[c].clone() {
+            if ya[c].terms.len() <= 1
+                && yb[c].terms.len() <= 1
+                && ya[c] == xa[c].clone()
+                && yb[c] == xb[c].clone()
+            {
                 continue;
             }
             let (dl, du) = (dbox.lo[c], dbox.hi[c]);
@@ -321,10 +340,20 @@ fn add_twin_cuts(
             } else {
                 // D <= s X + t;  D >= s' X - t'.
                 if let Some((s, tt)) = upper_line(dl, du) {
-                    m.add_row(name("up"), d.add_scaled(&x, -s).add_scaled(&Lin::constant(-tt), 1.0), RowRel::Le);
+                    m.add_row(
+                        name("up"),
+                        d.add_scaled(&x, -s).add_scaled(&Lin::constant(-tt), 1.0),
+                        RowRel::Le,
+                    );
                 }
                 if let Some((s, tt)) = upper_line(-du, -dl) {
-                    m.add_row(name("low"), x.scale(s).add_scaled(&d, -1.0).add_scaled(&Lin::constant(-tt), 1.0), RowRel::Le);
+                    m.add_row(
+                        name("low"),
+                        x.scale(s)
+                            .add_scaled(&d, -1.0)
+                            .add_scaled(&Lin::constant(-tt), 1.0),
+                        RowRel::Le,
+                    );
                 }
             }
         }
