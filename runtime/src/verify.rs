@@ -964,7 +964,7 @@ fn verify_property(
     } else {
         Err(String::new())
     };
-    let milp_first = matches!(&milp, Ok(m) if m.binaries() <= MILP_FIRST_BINARIES);
+    let milp_first = matches!(&milp, Ok(m) if m.binaries() <= milp_first_binaries(options.solver));
     let mut reasons: Vec<String> = Vec::new();
     let mut margin = ibp_margin();
     let raise = |margin: &mut Option<f64>, m: Option<f64>| {
@@ -1082,8 +1082,21 @@ fn joint_disjuncts(
 /// Variables up to which input branch and bound runs.
 pub const BAB_MAX_VARS: usize = 24;
 
-/// A MILP with at most this many binaries runs before branch and bound.
+/// A MILP with at most this many binaries runs before branch and bound (microlp).
 pub const MILP_FIRST_BINARIES: usize = 48;
+
+/// A MILP with at most this many binaries runs before branch and bound with HiGHS or
+/// SCIP: they solve COMET's heart-disease twin MILPs (64 binaries, with the twin cuts)
+/// in 3-9 s, where branch and bound is still far from the optimum.
+pub const MILP_FIRST_BINARIES_FAST_SOLVER: usize = 128;
+
+/// The MILP-first threshold of `solver` (microlp is much slower on larger MILPs).
+pub fn milp_first_binaries(solver: Solver) -> usize {
+    match solver {
+        Solver::Microlp => MILP_FIRST_BINARIES,
+        _ => MILP_FIRST_BINARIES_FAST_SOLVER,
+    }
+}
 
 /// Share of the time left that a query's branch and bound gets before the MILP (it
 /// runs again with the rest if the MILP does not reach its optimum): a query's
@@ -1342,7 +1355,7 @@ fn verify_query(
     let use_bab = options.bab && problem.vars.len() <= BAB_MAX_VARS;
     let milp_first = options.milp
         && options.solver.check_available().is_ok()
-        && matches!(MilpProblem::new(problem, networks, &bounds), Ok(m) if m.binaries() <= MILP_FIRST_BINARIES);
+        && matches!(MilpProblem::new(problem, networks, &bounds), Ok(m) if m.binaries() <= milp_first_binaries(options.solver));
     let mut bab_closed = false;
     let bab_query =
         |share: f64, best: &mut Option<Witness>, proven: &mut f64, method: &mut Method| {
