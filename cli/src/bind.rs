@@ -38,6 +38,8 @@ pub struct Bound {
     pub session: Session,
     pub program: Program,
     pub networks: Vec<Network>,
+    /// Chains of network implications among the spec's properties.
+    pub chains: Vec<crate::chain::Chain>,
 }
 
 /// Prints diagnostics to stderr (coloured on a terminal).
@@ -98,6 +100,7 @@ pub fn bind(args: &BindArgs, require_networks: bool) -> Result<Bound, u8> {
     };
     // The spec's own network declarations, in order, to bind a bare `--net PATH`.
     let (ast, _) = propc_syntax::parse(&session.sources, file);
+    let chains = crate::chain::chains(&ast, session.sources.text(file));
     let declared: Vec<String> = ast
         .items
         .iter()
@@ -226,5 +229,6 @@ pub fn bind(args: &BindArgs, require_networks: bool) -> Result<Bound, u8> {
         session,
         program,
         networks,
+        chains,
     })
 }

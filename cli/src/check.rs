@@ -15,7 +15,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
@@ -278,6 +278,85 @@ struct Plan {
     next: AtomicUsize,
     /// Show progress lines on stderr (human format on a terminal).
     progress: bool,
+    /// Per position in `mine`: for a sample of a property derived by a chain of
+    /// implications, the positions of its two premises' samples (both earlier).
+    derived: Vec<Option<(usize, usize)>>,
+    /// Per position in `mine`, once known: whether the unit holds by sound bounds
+    /// (any method but the MILP, whose `holds` has a tolerance).
+    proved: Mutex<Vec<Option<bool>>>,
+    proved_changed: Condvar,
+}
+
+impl Plan {
+    /// Records whether the unit at position `j` holds by bounds.
+    fn record(&self, j: usize, o: &Outcome) {
+        let by_bounds =
+            matches!(o, Outcome::Holds { method, .. } if *method != verify::Method::Milp);
+        if let Ok(mut p) = self.proved.lock() {
+            if let Some(slot) = p.get_mut(j) {
+                *slot = Some(by_bounds);
+            }
+            self.proved_changed.notify_all();
+        }
+    }
+
+    /// For a derived unit: waits for its premises and says whether both hold by bounds
+    /// (`false` on an interrupt).
+    fn premises_hold(&self, j: usize) -> bool {
+        let Some(Some((a, b))) = self.derived.get(j) else {
+            return false;
+        };
+        let Ok(mut p) = self.proved.lock() else {
+            return false;
+        };
+        // The premises started earlier and stop within their time limits; a worker
+        // that died without an outcome must not hold this one forever.
+        let give_up =
+            Instant::now() + self.options.timeout.saturating_mul(2) + Duration::from_secs(5);
+        loop {
+            match (p.get(*a).copied().flatten(), p.get(*b).copied().flatten()) {
+                (Some(x), Some(y)) => return x && y,
+                _ if INTERRUPTED.load(Ordering::SeqCst) || Instant::now() >= give_up => {
+                    return false;
+                }
+                _ => match self
+                    .proved_changed
+                    .wait_timeout(p, Duration::from_millis(50))
+                {
+                    Ok((guard, _)) => p = guard,
+                    Err(_) => return false,
+                },
+            }
+        }
+    }
+}
+
+/// For each position of `mine`: the premises of a derived sample (see
+/// [`crate::chain`]), when both are in `mine` before it.
+fn derived_positions(
+    program: &Program,
+    mine: &[usize],
+    chains: &[crate::chain::Chain],
+) -> Vec<Option<(usize, usize)>> {
+    let position = |name: &str, sample: Option<usize>| {
+        mine.iter().position(|&k| {
+            program
+                .problems
+                .get(k)
+                .is_some_and(|p| p.name == name && p.sample == sample)
+        })
+    };
+    mine.iter()
+        .enumerate()
+        .map(|(j, &k)| {
+            let p = program.problems.get(k)?;
+            p.sample?;
+            let c = chains.iter().find(|c| c.derived == p.name)?;
+            let a = position(&c.first, p.sample)?;
+            let b = position(&c.second, p.sample)?;
+            (a < j && b < j).then_some((a, b))
+        })
+        .collect()
 }
 
 impl Plan {
@@ -330,7 +409,13 @@ fn worker(plan: &Plan, tx: &mpsc::Sender<(usize, Outcome)>) {
                 let _ = std::io::stderr().flush();
             }))
         });
+        let started = Instant::now();
+        let derived = plan.derived.get(j).is_some_and(Option::is_some) && plan.premises_hold(j);
         let outcome = match plan.budget(j) {
+            _ if derived => Outcome::Holds {
+                method: verify::Method::Transitivity,
+                seconds: started.elapsed().as_secs_f64(),
+            },
             None => unknown(REASON_TOTAL),
             Some(timeout) => verify::verify(
                 p,
@@ -342,6 +427,7 @@ fn worker(plan: &Plan, tx: &mpsc::Sender<(usize, Outcome)>) {
                 },
             ),
         };
+        plan.record(j, &outcome);
         if tx.send((j, outcome)).is_err() {
             return;
         }
@@ -424,7 +510,12 @@ pub fn run(args: CheckArgs) -> u8 {
         ..options
     };
     let now = Instant::now();
+    let derived = derived_positions(&bound.program, &mine, &bound.chains);
+    let proved = Mutex::new(vec![None; mine.len()]);
     let plan = Arc::new(Plan {
+        derived,
+        proved,
+        proved_changed: Condvar::new(),
         program: bound.program,
         networks: bound.networks,
         mine,

@@ -28,6 +28,7 @@ macro_rules! out {
 
 mod bench;
 mod bind;
+mod chain;
 mod check;
 mod compile;
 mod fmt;

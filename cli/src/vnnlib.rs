@@ -103,5 +103,6 @@ pub fn bind(args: &BindArgs) -> Result<Bound, u8> {
         session,
         program,
         networks: vec![net],
+        chains: Vec::new(),
     })
 }

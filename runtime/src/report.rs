@@ -44,7 +44,7 @@
 //!   "unit": 7,                          // the global index of the work unit
 //!   "kind": "property",
 //!   "verdict": "holds" | "violated" | "unknown",
-//!   "method": "trivial" | "ibp" | "crown" | "attack" | "milp",   // absent when unknown
+//!   "method": "trivial" | "ibp" | "crown" | "attack" | "bab" | "milp" | "transitivity",
 //!   "seconds": 0.42,
 //!   "counterexample": {                 // only when violated
 //!     "inputs": { "x": [0.1, ...], "y": [0.1, ...] },  // quantified variables, spec order

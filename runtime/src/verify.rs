@@ -120,6 +120,9 @@ pub enum Method {
     Bab,
     /// The MILP encoding and a solver.
     Milp,
+    /// Derived from two proved properties (a chain of network implications, see
+    /// `propc check`).
+    Transitivity,
 }
 
 impl Method {
@@ -131,6 +134,7 @@ impl Method {
             Method::Attack => "attack",
             Method::Bab => "bab",
             Method::Milp => "milp",
+            Method::Transitivity => "transitivity",
         }
     }
 }

@@ -26,6 +26,8 @@ byte-identical files.  It writes
 * ``specs/networks/reference.json``: for every good network, 20 inputs (float32, in
   [-0.25, 1.25]) with onnxruntime's float32 outputs (``output``) and this script's
   float64 evaluation of the float32 weights (``output_f64``, the semantics propc uses).
+* ``original_x2.onnx``, ``original_x4.onnx``: ``original.onnx`` with its last layer
+  scaled by 2 and 4 (the chain of ``specs/implication_chain.prop``).
 * ``specs/data/points.csv``, ``specs/data/implication_points.csv``: ``x1,x2,label``
   with a header line.
 * ``specs/expected.json``: expected results, computed here with numpy only,
@@ -1009,6 +1011,22 @@ def generate():
     onnx.checker.check_model(pm)
     blobs["pruned.onnx"] = pm.SerializeToString()
     nets["pruned.onnx"] = pruned
+    # original_x2.onnx, original_x4.onnx: original.onnx with its last layer scaled by 2
+    # and 4 (exact in float32): every margin doubles, so `implies(original, x2)` and
+    # `implies(x2, x4)` hold wherever original keeps its class (implication_chain.prop).
+    for factor in (2, 4):
+        sm_ = onnx.load_from_string(blobs["original.onnx"])
+        sm_.graph.name = f"original_x{factor}"
+        for init in sm_.graph.initializer:
+            if init.name in ("W3", "b3"):
+                arr = numpy_helper.to_array(init).astype(np.float32) * np.float32(factor)
+                init.CopyFrom(f32_init(init.name, arr))
+        onnx.checker.check_model(sm_)
+        blobs[f"original_x{factor}.onnx"] = sm_.SerializeToString()
+        scaled = [(w, b) for w, b in orig.layers[:-1]]
+        w_last, b_last = orig.layers[-1]
+        scaled.append((w_last * np.float32(factor), b_last * np.float32(factor)))
+        nets[f"original_x{factor}.onnx"] = Mlp(scaled, style=orig.style, pre=orig.pre, post=orig.post, batch=orig.batch)
 
     for name, data in blobs.items():
         assert len(data) < 8192, (name, len(data))

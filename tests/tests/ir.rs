@@ -15,7 +15,7 @@ fn bindings_for(spec: &str) -> Bindings {
     let mut b = Bindings::default();
     let data = match spec {
         "local_robustness" => Some("points.csv"),
-        "implication" => Some("implication_points.csv"),
+        "implication" | "implication_chain" => Some("implication_points.csv"),
         _ => None,
     };
     if let Some(d) = data {
