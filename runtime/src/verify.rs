@@ -977,14 +977,7 @@ fn verify_property(
         }
     };
     let bab_stage = |share: f64, reasons: &mut Vec<String>, margin: &mut Option<f64>| {
-        let now = Instant::now();
-        let stop = now + deadline.saturating_duration_since(now).mul_f64(share);
-        let opts = BabOptions {
-            deadline: stop,
-            threads: options.threads.max(1),
-            max_memory: options.bab_memory,
-            progress: options.progress.clone(),
-        };
+        let opts = bab_options(options, deadline, share);
         match bab::input_split(problem, goals, &open, networks, &opts) {
             BabOutcome::Verified { .. } => Some(Outcome::Holds {
                 method: Method::Bab,
@@ -1081,6 +1074,17 @@ fn joint_disjuncts(
             (r, margin.max(m))
         })
         .collect()
+}
+
+/// Branch and bound's options: `share` of the time left before `deadline`.
+fn bab_options(options: &Options, deadline: Instant, share: f64) -> BabOptions {
+    let now = Instant::now();
+    BabOptions {
+        deadline: now + deadline.saturating_duration_since(now).mul_f64(share),
+        threads: options.threads.max(1),
+        max_memory: options.bab_memory,
+        progress: options.progress.clone(),
+    }
 }
 
 /// Variables up to which input branch and bound runs.
@@ -1363,14 +1367,7 @@ fn verify_query(
     let mut bab_closed = false;
     let bab_query =
         |share: f64, best: &mut Option<Witness>, proven: &mut f64, method: &mut Method| {
-            let now = Instant::now();
-            let stop = now + deadline.saturating_duration_since(now).mul_f64(share);
-            let opts = BabOptions {
-                deadline: stop,
-                threads: options.threads.max(1),
-                max_memory: options.bab_memory,
-                progress: options.progress.clone(),
-            };
+            let opts = bab_options(options, deadline, share);
             let known = best.clone().map(|w| {
                 let v = sign * w.value;
                 (w, v)
