@@ -125,16 +125,7 @@ impl JointRoot {
         out.twins.extend(self.bounds.twins.iter().cloned());
         for (app, joint) in out.apps.iter_mut().zip(&self.bounds.apps) {
             for (b, j) in app.iter_mut().zip(joint) {
-                if b.len() != j.len() {
-                    continue;
-                }
-                for i in 0..b.len() {
-                    let (l, h) = (b.lo[i].max(j.lo[i]), b.hi[i].min(j.hi[i]));
-                    if l <= h {
-                        b.lo[i] = l;
-                        b.hi[i] = h;
-                    }
-                }
+                b.intersect(j);
             }
         }
         out

@@ -61,6 +61,22 @@ impl Interval {
         self.lo.is_empty()
     }
 
+    /// Narrows the box to its intersection with `other`, another sound box of the same
+    /// value (coordinates where they do not overlap, which sound boxes never do, and a
+    /// box of another length are left alone).
+    pub fn intersect(&mut self, other: &Interval) {
+        if self.len() != other.len() {
+            return;
+        }
+        for j in 0..self.len() {
+            let (l, h) = (self.lo[j].max(other.lo[j]), self.hi[j].min(other.hi[j]));
+            if l <= h {
+                self.lo[j] = l;
+                self.hi[j] = h;
+            }
+        }
+    }
+
     /// Whether `x` lies in the box (coordinate-wise, closed).
     pub fn contains(&self, x: &[f64]) -> bool {
         x.len() == self.len()

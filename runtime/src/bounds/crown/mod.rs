@@ -678,21 +678,6 @@ pub struct CrownIntervals {
     pub crown_output: Interval,
 }
 
-/// Narrows `b` to its intersection with `q` (coordinates where they do not overlap,
-/// which sound boxes of the same value never do, are left alone).
-fn intersect(b: &mut Interval, q: &Interval) {
-    if b.len() != q.len() {
-        return;
-    }
-    for j in 0..b.len() {
-        let (l, h) = (b.lo[j].max(q.lo[j]), b.hi[j].min(q.hi[j]));
-        if l <= h {
-            b.lo[j] = l;
-            b.hi[j] = h;
-        }
-    }
-}
-
 /// The multiply-adds of one backward pass from value `v`, per row of `C`.
 fn pass_cost(net: &Network, v: ValueId) -> f64 {
     net.nodes[..v]
@@ -740,7 +725,7 @@ pub fn crown_intervals_within(
     let mut input = Interval::new(pad(lo, f64::NEG_INFINITY), pad(hi, f64::INFINITY));
     let prior = prior.filter(|p| p.len() == n + 1);
     if let Some(p) = prior {
-        intersect(&mut input, &p[0]);
+        input.intersect(&p[0]);
     }
     // 1: the pre-activation of a ReLU (its unstable neurons are bounded); 2: the change
     // `d` read by a twin ReLU (every neuron: its width decides the relaxation).
@@ -765,7 +750,7 @@ pub fn crown_intervals_within(
         let operands: Vec<&Interval> = node.op.inputs().iter().map(|&i| &values[i]).collect();
         let mut iv = super::BoundRule::interval(&node.op, &operands);
         if let Some(p) = prior {
-            intersect(&mut iv, &p[v]);
+            iv.intersect(&p[v]);
         }
         let last = v == n;
         if is_pre[v] > 0 || last {
@@ -830,16 +815,8 @@ impl ProblemBounds {
             let Some(input) = cur.first() else { continue };
             let tight = crown_intervals(net, &input.lo, &input.hi, opts);
             if tight.values.len() == cur.len() {
-                for (c, t) in cur.iter_mut().zip(tight.values) {
-                    if c.len() == t.len() {
-                        for j in 0..c.len() {
-                            let (l, h) = (c.lo[j].max(t.lo[j]), c.hi[j].min(t.hi[j]));
-                            if l <= h {
-                                c.lo[j] = l;
-                                c.hi[j] = h;
-                            }
-                        }
-                    }
+                for (c, t) in cur.iter_mut().zip(&tight.values) {
+                    c.intersect(t);
                 }
             }
         }
