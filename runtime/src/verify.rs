@@ -1361,9 +1361,15 @@ fn verify_query(
     // every moment. A small MILP (exact, quick) runs first; otherwise branch and bound
     // gets most of the time and the MILP the rest.
     let use_bab = options.bab && problem.vars.len() <= BAB_MAX_VARS;
-    let milp_first = options.milp
-        && options.solver.check_available().is_ok()
-        && matches!(MilpProblem::new(problem, networks, &bounds), Ok(m) if m.binaries() <= milp_first_binaries(options.solver));
+    // The MILP is encoded once, for the MILP-first rule and the MILP stage.
+    let setup = options.milp.then(|| {
+        options.solver.check_available().and_then(|_| {
+            MilpProblem::new(problem, networks, &bounds)
+                .map_err(|e| format!("cannot encode the MILP: {e}"))
+        })
+    });
+    let milp_first =
+        matches!(&setup, Some(Ok(m)) if m.binaries() <= milp_first_binaries(options.solver));
     let mut bab_closed = false;
     let bab_query =
         |share: f64, best: &mut Option<Witness>, proven: &mut f64, method: &mut Method| {
@@ -1388,11 +1394,7 @@ fn verify_query(
         let share = if options.milp { QUERY_BAB_SHARE } else { 1.0 };
         bab_closed = bab_query(share, &mut best, &mut proven, &mut method);
     }
-    if options.milp && !bab_closed {
-        let setup = options.solver.check_available().and_then(|_| {
-            MilpProblem::new(problem, networks, &bounds)
-                .map_err(|e| format!("cannot encode the MILP: {e}"))
-        });
+    if let Some(setup) = setup.filter(|_| !bab_closed) {
         match setup {
             Err(e) => reasons.push(e),
             Ok(milp) => {
