@@ -92,29 +92,10 @@ impl JointRoot {
     /// Sound `[lo, hi]` of each expression over the root box and the premise's
     /// variable-only atoms, never looser than intervals on [`JointRoot::bounds`].
     pub fn ranges(&self, exprs: &[&LinExpr]) -> Vec<(f64, f64)> {
-        let negs: Vec<LinExpr> = exprs.iter().map(|e| e.scale(-1.0)).collect();
-        let mut rows: Vec<&LinExpr> = exprs.to_vec();
-        rows.extend(negs.iter());
-        let (low, _) = self.joint.lower_bounds(&self.values, &rows, &self.errors);
-        let n = exprs.len();
-        exprs
-            .iter()
-            .enumerate()
-            .map(|(k, e)| {
-                let mut mag = e.constant.abs();
-                for (r, c) in &e.terms {
-                    let (l, h) = self.bounds.scalar(*r);
-                    mag += c.abs() * l.abs().max(h.abs());
-                }
-                let e_eval = sum_error(e.terms.len() + 1, mag);
-                let (ilo, ihi) = self.bounds.expr(e);
-                let lo = down(low[k], e_eval);
-                let hi = up(-low[n + k], e_eval);
-                (
-                    if lo.is_nan() { ilo } else { lo.max(ilo) },
-                    if hi.is_nan() { ihi } else { hi.min(ihi) },
-                )
-            })
+        self.joint
+            .expr_ranges(&self.values, &self.bounds, &self.errors, exprs, &|_| true)
+            .into_iter()
+            .map(|(lo, hi, _)| (lo, hi))
             .collect()
     }
 

@@ -664,45 +664,15 @@ impl<'a> Plan<'a> {
 
 /// [`Plan::atom_ranges`] on the joint graph: one batched backward pass for every atom
 /// (and the negation of each `Eq` atom), the variables' coefficients being the
-/// gradient; never looser than intervals on the output boxes.
+/// gradient.
 fn joint_atom_ranges(
     j: &JointNetwork,
     values: &[Interval],
     bounded: &Bounded,
     atoms: &[(&LinExpr, &AtomPlan)],
 ) -> Vec<(f64, f64, Vec<f64>)> {
-    let negs: Vec<LinExpr> = atoms.iter().map(|(e, _)| e.scale(-1.0)).collect();
-    let mut exprs: Vec<&LinExpr> = atoms.iter().map(|(e, _)| *e).collect();
-    let mut neg_row: Vec<Option<usize>> = vec![None; atoms.len()];
-    for (k, (_, p)) in atoms.iter().enumerate() {
-        if p.rel == Rel::Eq {
-            neg_row[k] = Some(exprs.len());
-            exprs.push(&negs[k]);
-        }
-    }
-    let (low, coef) = j.lower_bounds(values, &exprs, &bounded.errors);
-    atoms
-        .iter()
-        .enumerate()
-        .map(|(k, (e, _))| {
-            // The f64 evaluation of the expression itself (the concrete check).
-            let mut mag = e.constant.abs();
-            for (r, c) in &e.terms {
-                let (l, h) = bounded.pb.scalar(*r);
-                mag += c.abs() * l.abs().max(h.abs());
-            }
-            let e_eval = sum_error(e.terms.len() + 1, mag);
-            let lo = down(low[k], e_eval);
-            let hi = neg_row[k].map_or(f64::INFINITY, |r| up(-low[r], e_eval));
-            let (ilo, ihi) = bounded.pb.expr(e);
-            let lo = if lo.is_nan() { ilo } else { lo.max(ilo) };
-            let hi = if hi.is_nan() { ihi } else { hi.min(ihi) };
-            let grad = if coef.rows > k {
-                coef.row(k).to_vec()
-            } else {
-                vec![0.0; bounded.pb.vars.len()]
-            };
-            (lo, hi, grad)
-        })
-        .collect()
+    let exprs: Vec<&LinExpr> = atoms.iter().map(|(e, _)| *e).collect();
+    j.expr_ranges(values, &bounded.pb, &bounded.errors, &exprs, &|k| {
+        atoms[k].1.rel == Rel::Eq
+    })
 }

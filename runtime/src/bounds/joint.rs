@@ -23,7 +23,7 @@
 //! check computes.
 
 use super::crown::{self, CrownOptions, InputConstraints, Mat};
-use super::{Interval, ProblemBounds, down, sum_error, var_expr_range};
+use super::{Interval, ProblemBounds, down, sum_error, up, var_expr_range};
 use crate::network::{Network, Node, Op, ValueId};
 use propc_compiler::ir::{LinExpr, Problem, Ref};
 use std::sync::Arc;
@@ -642,6 +642,58 @@ impl JointNetwork {
             })
             .collect();
         (out, coef)
+    }
+}
+
+impl JointNetwork {
+    /// Sound ranges of each expression as the concrete check evaluates it, with the
+    /// variables' coefficients of its lower bound (its sensitivity, for splitting):
+    /// the lower end from [`JointNetwork::lower_bounds`], the upper end (only where
+    /// `upper(k)`, else `+inf`) from the negated expression, both widened by the
+    /// expression's own f64 evaluation error and never looser than intervals on `pb`
+    /// (the boxes of [`JointNetwork::problem_bounds`], widened by `errors`).
+    pub fn expr_ranges(
+        &self,
+        values: &[Interval],
+        pb: &ProblemBounds,
+        errors: &[Vec<f64>],
+        exprs: &[&LinExpr],
+        upper: &dyn Fn(usize) -> bool,
+    ) -> Vec<(f64, f64, Vec<f64>)> {
+        let negs: Vec<LinExpr> = exprs.iter().map(|e| e.scale(-1.0)).collect();
+        let mut rows: Vec<&LinExpr> = exprs.to_vec();
+        let mut neg_row: Vec<Option<usize>> = vec![None; exprs.len()];
+        for (k, neg) in negs.iter().enumerate() {
+            if upper(k) {
+                neg_row[k] = Some(rows.len());
+                rows.push(neg);
+            }
+        }
+        let (low, coef) = self.lower_bounds(values, &rows, errors);
+        exprs
+            .iter()
+            .enumerate()
+            .map(|(k, e)| {
+                // The f64 evaluation of the expression itself (the concrete check).
+                let mut mag = e.constant.abs();
+                for (r, c) in &e.terms {
+                    let (l, h) = pb.scalar(*r);
+                    mag += c.abs() * l.abs().max(h.abs());
+                }
+                let e_eval = sum_error(e.terms.len() + 1, mag);
+                let lo = down(low[k], e_eval);
+                let hi = neg_row[k].map_or(f64::INFINITY, |r| up(-low[r], e_eval));
+                let (ilo, ihi) = pb.expr(e);
+                let lo = if lo.is_nan() { ilo } else { lo.max(ilo) };
+                let hi = if hi.is_nan() { ihi } else { hi.min(ihi) };
+                let grad = if coef.rows > k {
+                    coef.row(k).to_vec()
+                } else {
+                    vec![0.0; pb.vars.len()]
+                };
+                (lo, hi, grad)
+            })
+            .collect()
     }
 }
 
