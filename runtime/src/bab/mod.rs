@@ -72,30 +72,32 @@ pub enum BabOutcome {
     },
 }
 
-/// A domain in the queue: the lowest bound first, then the oldest.
-struct Queued {
-    bound: f64,
-    seq: u64,
-    domain: Domain,
+/// A domain in a queue: the smallest `key` first, then the oldest (`seq`). Property
+/// domains are keyed by their margin lower bound, query domains by minus their upper
+/// bound.
+pub(crate) struct Queued<D> {
+    pub key: f64,
+    pub seq: u64,
+    pub domain: D,
 }
 
-impl PartialEq for Queued {
+impl<D> PartialEq for Queued<D> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
-impl Eq for Queued {}
-impl PartialOrd for Queued {
+impl<D> Eq for Queued<D> {}
+impl<D> PartialOrd for Queued<D> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Queued {
+impl<D> Ord for Queued<D> {
     fn cmp(&self, other: &Self) -> Ordering {
-        // BinaryHeap pops the greatest: the smallest bound, then the smallest seq.
+        // BinaryHeap pops the greatest: the smallest key, then the smallest seq.
         other
-            .bound
-            .total_cmp(&self.bound)
+            .key
+            .total_cmp(&self.key)
             .then(other.seq.cmp(&self.seq))
     }
 }
@@ -153,17 +155,17 @@ pub fn input_split(
     let mut queue = BinaryHeap::new();
     let mut seq = 0u64;
     queue.push(Queued {
-        bound: root.bound,
+        key: root.bound,
         seq,
         domain: root,
     });
     let mut stuck: Vec<Domain> = Vec::new();
     let mut done = 0usize;
     let threads = options.threads.max(1);
-    let low = |queue: &BinaryHeap<Queued>, stuck: &[Domain]| -> Option<f64> {
+    let low = |queue: &BinaryHeap<Queued<Domain>>, stuck: &[Domain]| -> Option<f64> {
         let m = queue
             .iter()
-            .map(|q| q.bound)
+            .map(|q| q.key)
             .chain(stuck.iter().map(|d| d.bound))
             .fold(f64::INFINITY, f64::min);
         m.is_finite().then_some(m)
@@ -228,7 +230,7 @@ pub fn input_split(
                     for child in *children {
                         seq += 1;
                         queue.push(Queued {
-                            bound: child.bound,
+                            key: child.bound,
                             seq,
                             domain: child,
                         });

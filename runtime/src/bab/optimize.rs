@@ -16,12 +16,11 @@
 //! applications).
 
 use super::domain::{AtomPlan, Plan, plan_atom, split_variable};
-use super::{BabOptions, PROGRESS_EVERY};
+use super::{BabOptions, PROGRESS_EVERY, Queued};
 use crate::bounds::Interval;
 use crate::network::Network;
 use crate::verify::{self, Witness};
 use propc_compiler::ir::{LinAtom, LinExpr, Problem, Rel};
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,32 +42,6 @@ struct OptDomain {
     hi: Vec<f64>,
     upper: f64,
     prior: Option<Arc<Vec<Vec<Interval>>>>,
-}
-
-struct Queued {
-    upper: f64,
-    seq: u64,
-    d: OptDomain,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // The largest upper bound first, then the oldest.
-        self.upper
-            .total_cmp(&other.upper)
-            .then(other.seq.cmp(&self.seq))
-    }
 }
 
 enum OptStep {
@@ -237,10 +210,11 @@ pub fn maximize(
     }
     let mut queue = BinaryHeap::new();
     let mut seq = 0u64;
+    // Keyed by minus the upper bound: the largest upper bound first.
     queue.push(Queued {
-        upper: f64::INFINITY,
+        key: f64::NEG_INFINITY,
         seq,
-        d: root,
+        domain: root,
     });
     let mut stuck_upper = f64::NEG_INFINITY;
     // The largest upper bound of a domain dropped because a found point was within the
@@ -251,8 +225,8 @@ pub fn maximize(
     let start = Instant::now();
     let mut last_report = start;
     let best_value = |b: &Option<(Witness, f64)>| b.as_ref().map_or(f64::NEG_INFINITY, |x| x.1);
-    let upper_now = |q: &BinaryHeap<Queued>, stuck: f64| {
-        q.peek().map_or(f64::NEG_INFINITY, |x| x.upper).max(stuck)
+    let upper_now = |q: &BinaryHeap<Queued<OptDomain>>, stuck: f64| {
+        q.peek().map_or(f64::NEG_INFINITY, |x| -x.key).max(stuck)
     };
     let tol = |b: f64| TOL_REL * (1.0 + b.abs());
     loop {
@@ -278,7 +252,9 @@ pub fn maximize(
             ));
         }
         let take = (threads * super::BATCH_PER_THREAD).min(queue.len());
-        let batch: Vec<OptDomain> = (0..take).filter_map(|_| queue.pop().map(|q| q.d)).collect();
+        let batch: Vec<OptDomain> = (0..take)
+            .filter_map(|_| queue.pop().map(|q| q.domain))
+            .collect();
         let Some(results) = super::run_parallel(batch, threads, |d| {
             let mut found = Vec::new();
             let step = search.process(d, &mut found);
@@ -326,9 +302,9 @@ pub fn maximize(
                     for child in [left, right] {
                         seq += 1;
                         queue.push(Queued {
-                            upper: child.upper,
+                            key: -child.upper,
                             seq,
-                            d: child,
+                            domain: child,
                         });
                     }
                 }
